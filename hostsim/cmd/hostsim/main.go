@@ -1,0 +1,250 @@
+// Command hostsim behaves like the mini-program client natively, through the
+// same mpnet WebAssembly module the browser extension runs.
+//
+//	hostsim check --config FILE --api API [--timeout MS] URL
+//	hostsim lint FILE...
+//	hostsim audit --config FILE [--json] HAR
+//	hostsim version
+//
+// Exit status: 0 allowed / no problems, 1 a call would fail on device or the
+// configuration has problems, 2 bad input.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"mpnet/abi"
+	"mpnet/hostsim"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `hostsim: the mini-program client's network rules, natively, through the mpnet module.
+
+Usage:
+  hostsim check --config FILE --api API [--timeout MS] URL
+                           judge one call (API: request, uploadFile, downloadFile,
+                           connectSocket, tcp, udp, resource); prints a JSON decision
+  hostsim lint FILE...     report configuration problems (C1-C4) in project files
+  hostsim audit --config FILE [--json] HAR
+                           judge every request of a HAR saved from DevTools
+  hostsim version          the module's ABI version and sha256
+
+Every command takes --module PATH (default: $MPNET_WASM, else mpnet.wasm beside
+this program, else dist/mpnet.wasm in this directory or a parent).
+--config may be given several times; the files (mpnet.json, project.config.json,
+app.json, manifest.json, admin console JSON) merge in order.
+
+Exit status: 0 ok, 1 a call would fail on device / problems found, 2 bad input.
+Run "hostsim COMMAND --help" for a command's flags.
+`
+
+// exitError carries an exit status and a message for stderr.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func badInput(format string, a ...any) error {
+	return &exitError{code: 2, msg: fmt.Sprintf(format, a...)}
+}
+
+type env struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "check":
+		err = e.check(args[1:])
+	case "lint":
+		err = e.lint(args[1:])
+	case "audit":
+		err = e.audit(args[1:])
+	case "version":
+		err = e.version(args[1:])
+	default:
+		fmt.Fprintf(stderr, "hostsim: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err == nil {
+		return 0
+	}
+	var xe *exitError
+	if errors.As(err, &xe) {
+		if xe.msg != "" {
+			fmt.Fprintln(stderr, "hostsim "+args[0]+": "+xe.msg)
+		}
+		return xe.code
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(stderr, "hostsim "+args[0]+": "+err.Error())
+	return 2
+}
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+// flags makes a FlagSet with the common --module flag and a usage line.
+func (e *env) flags(name, synopsis string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	module := fs.String("module", "", "path of the mpnet .wasm module")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: hostsim %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs, module
+}
+
+// parse parses flags, allowing them before and after positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &exitError{code: 2}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// findModule locates the .wasm: flag, $MPNET_WASM, beside the executable,
+// then dist/mpnet.wasm in the working directory or a parent.
+func findModule(flagPath string) (string, error) {
+	if flagPath != "" {
+		return flagPath, nil
+	}
+	if p := os.Getenv("MPNET_WASM"); p != "" {
+		return p, nil
+	}
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), "mpnet.wasm")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if dir, err := os.Getwd(); err == nil {
+		for {
+			p := filepath.Join(dir, "dist", "mpnet.wasm")
+			if _, err := os.Stat(p); err == nil {
+				return p, nil
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				break
+			}
+			dir = parent
+		}
+	}
+	return "", badInput("cannot find the mpnet module (mpnet.wasm): build it with `go run ./build`, or pass --module PATH or set MPNET_WASM")
+}
+
+// instance loads the module and starts one instance.
+func (e *env) instance(modulePath string) (*hostsim.Module, *hostsim.Instance, error) {
+	path, err := findModule(modulePath)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := hostsim.Load(e.ctx, path, hostsim.Options{})
+	if err != nil {
+		return nil, nil, badInput("%v", err)
+	}
+	inst, err := m.NewInstance(e.ctx)
+	if err != nil {
+		m.Close(e.ctx)
+		return nil, nil, badInput("%v", err)
+	}
+	return m, inst, nil
+}
+
+// readFiles reads configuration files for the module.
+func readFiles(paths []string) ([]abi.File, error) {
+	var files []abi.File
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, badInput("reading configuration: %v", err)
+		}
+		files = append(files, abi.File{Name: p, Content: string(b)})
+	}
+	return files, nil
+}
+
+// formatProblem renders a configuration problem as file:line:col: RULE severity: message.
+func formatProblem(p abi.Problem) string {
+	var b strings.Builder
+	if p.File != "" {
+		b.WriteString(p.File)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ":%d:%d", p.Line, p.Col)
+		}
+		b.WriteString(": ")
+	}
+	if p.Rule != "" {
+		b.WriteString(p.Rule + " ")
+	}
+	b.WriteString(p.Severity + ": " + p.Message)
+	if p.Fix != "" {
+		b.WriteString("\n    fix: " + p.Fix)
+	}
+	return b.String()
+}
+
+// configure loads configuration files into inst; configuration errors are bad input.
+func configure(ctx context.Context, inst *hostsim.Instance, paths []string, dryRun bool) (abi.ConfigureResult, error) {
+	files, err := readFiles(paths)
+	if err != nil {
+		return abi.ConfigureResult{}, err
+	}
+	res, err := inst.Configure(ctx, abi.ConfigureRequest{Files: files, DryRun: dryRun})
+	if err != nil {
+		return res, badInput("%v", err)
+	}
+	if !res.OK {
+		var lines []string
+		for _, p := range res.Errors {
+			lines = append(lines, formatProblem(p))
+		}
+		return res, badInput("the configuration cannot be used:\n%s", strings.Join(lines, "\n"))
+	}
+	return res, nil
+}

@@ -1,0 +1,432 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"mpnet/abi"
+	"mpnet/policy/config"
+)
+
+// Limits of the client (R7, R9).
+const (
+	PoolSize      = 10   // request + uploadFile + downloadFile in flight
+	SocketLimit   = 5    // connectSocket open at once
+	BackgroundMs  = 5000 // calls not finished this long after hiding fail
+	MaxOpenCalls  = 100000
+	maxURLInEvent = 8192
+)
+
+type state uint8
+
+const (
+	stQueued   state = iota + 1 // waiting for a pool slot (R7)
+	stDeferred                  // made while in the background (R9)
+	stRunning                   // started; for sockets: connecting
+	stOpen                      // socket connected: its connect timeout is over
+)
+
+type call struct {
+	id        int64
+	api       string
+	url       string
+	pool      bool
+	socket    bool
+	st        state
+	opened    int64
+	timeoutMs int64
+	source    string // where timeoutMs came from
+	deadline  int64  // 0: none
+	interrupt int64  // 0: none
+	headers   map[string]string
+}
+
+// Engine is the per-mini-program state machine: the request pool and its
+// queue (R7), the socket cap (R7), timeouts (R6), background interruption
+// and deferral (R9), the fixed Referer (R8) and status reminders (R11).
+// It is not safe for concurrent use; the host serialises events.
+type Engine struct {
+	cfg      *config.Compiled
+	now      int64
+	calls    map[int64]*call
+	order    []*call // tracked calls in the order they were opened
+	queue    []*call // stQueued, FIFO
+	deferred []*call // stDeferred, in call order
+	running  int     // pool calls started
+	sockets  int     // sockets connecting or open
+	hidden   bool
+	acts     []abi.Action
+}
+
+// NewEngine returns an engine for a compiled configuration.
+func NewEngine(c *config.Compiled) *Engine {
+	return &Engine{cfg: c, calls: map[int64]*call{}}
+}
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() *config.Compiled { return e.cfg }
+
+// SetConfig replaces the configuration; calls already made keep their
+// decisions, later calls use the new one.
+func (e *Engine) SetConfig(c *config.Compiled) { e.cfg = c }
+
+// Now returns the time of the last event.
+func (e *Engine) Now() int64 { return e.now }
+
+// Idle reports whether the engine holds no calls and is in the foreground:
+// its state then equals a fresh engine's with the same configuration.
+func (e *Engine) Idle() bool { return len(e.order) == 0 && !e.hidden }
+
+// Status summarises the engine.
+func (e *Engine) Status() abi.Status {
+	return abi.Status{ABI: abi.Version, Configured: true, Mode: e.cfg.Mode, InFlight: e.running, Queued: len(e.queue),
+		Sockets: e.sockets, Hidden: e.hidden, Now: e.now}
+}
+
+// ErrBadEvent wraps every rejection of an event; the engine is unchanged.
+var ErrBadEvent = errors.New("bad event")
+
+func bad(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadEvent, fmt.Sprintf(format, a...))
+}
+
+// validate checks an event before any state changes, so a rejected event
+// leaves the engine exactly as it was.
+func (e *Engine) validate(ev *abi.Event) error {
+	if ev.At < e.now {
+		return bad("time went backwards: at=%d is before the last event's %d", ev.At, e.now)
+	}
+	switch ev.Type {
+	case abi.EvOpen:
+		if ev.ID == 0 {
+			return bad("open needs a non-zero id")
+		}
+		if _, dup := e.calls[ev.ID]; dup {
+			return bad("call id %d is already open", ev.ID)
+		}
+		if ListOf(ev.API) == "" {
+			return bad("unknown api %q: want one of %s", ev.API, strings.Join(abi.APIs, ", "))
+		}
+		if len(ev.URL) > maxURLInEvent {
+			return bad("url is %d bytes long, at most %d", len(ev.URL), maxURLInEvent)
+		}
+		if len(e.order) >= MaxOpenCalls {
+			return bad("too many calls open (%d): report finish events", len(e.order))
+		}
+	case abi.EvConnected, abi.EvResponse, abi.EvFinish, abi.EvAbort:
+		if ev.ID == 0 {
+			return bad("%s needs the id of an open call", ev.Type)
+		}
+		if ev.Type == abi.EvResponse && (ev.Status < 100 || ev.Status > 999) {
+			return bad("response status %d is not an HTTP status", ev.Status)
+		}
+	case abi.EvHide, abi.EvShow, abi.EvTick, abi.EvReset:
+	case "":
+		return bad("event has no type")
+	default:
+		return bad("unknown event type %q", ev.Type)
+	}
+	return nil
+}
+
+// Step applies one event at time ev.At. Timers that expire at or before
+// ev.At fire first, in time order (ties in call order), each at its own
+// time. A rejected event returns an error wrapping ErrBadEvent and leaves
+// the engine unchanged.
+func (e *Engine) Step(ev abi.Event) (abi.StepResult, error) {
+	if err := e.validate(&ev); err != nil {
+		return abi.StepResult{}, err
+	}
+	e.acts = e.acts[:0]
+	e.fireUntil(ev.At)
+	e.now = ev.At
+	switch ev.Type {
+	case abi.EvOpen:
+		e.open(&ev)
+	case abi.EvConnected:
+		if c := e.calls[ev.ID]; c != nil && c.socket && c.st == stRunning {
+			c.st, c.deadline = stOpen, 0
+		}
+	case abi.EvResponse:
+		if c := e.calls[ev.ID]; c != nil && ev.Status >= 400 {
+			kind := "client error"
+			if ev.Status >= 500 {
+				kind = "server error"
+			}
+			e.report(c, "R11", "warning", fmt.Sprintf("[R11] %s answered %d (%s): on device the success callback runs with statusCode %d", c.url, ev.Status, kind, ev.Status),
+				"check res.statusCode in the success callback before using res.data")
+		}
+	case abi.EvFinish:
+		if c := e.calls[ev.ID]; c != nil {
+			e.remove(c)
+			e.pump()
+		}
+	case abi.EvAbort:
+		if c := e.calls[ev.ID]; c != nil {
+			e.remove(c)
+			e.emit(abi.Action{Type: abi.ActFail, ID: c.id, API: c.api, ErrMsg: ErrMsg(c.api, ReasonAbort), At: e.now,
+				Message: "the call was aborted by the mini program"})
+			e.pump()
+		}
+	case abi.EvHide:
+		if !e.hidden {
+			e.hidden = true
+			for _, c := range e.order {
+				if c.pool && (c.st == stRunning || c.st == stQueued) {
+					c.interrupt = e.now + BackgroundMs
+				}
+			}
+		}
+	case abi.EvShow:
+		if e.hidden {
+			e.hidden = false
+			for _, c := range e.order {
+				c.interrupt = 0
+			}
+			e.pump()
+			d := e.deferred
+			e.deferred = nil
+			for _, c := range d {
+				e.place(c)
+			}
+		}
+	case abi.EvReset:
+		*e = Engine{cfg: e.cfg, calls: map[int64]*call{}, now: e.now, acts: e.acts}
+	}
+	return e.result(), nil
+}
+
+func (e *Engine) result() abi.StepResult {
+	acts := make([]abi.Action, len(e.acts))
+	copy(acts, e.acts)
+	return abi.StepResult{Actions: acts, NextWake: e.nextWake(), InFlight: e.running, Queued: len(e.queue) + len(e.deferred),
+		Sockets: e.sockets, Hidden: e.hidden}
+}
+
+func (e *Engine) emit(a abi.Action) { e.acts = append(e.acts, a) }
+
+func (e *Engine) enforcing() bool { return e.cfg.Mode == "enforce" }
+
+// report records a finding about a call.
+func (e *Engine) report(c *call, rule, severity, msg, fix string) {
+	e.emit(abi.Action{Type: abi.ActReport, ID: c.id, API: c.api, Rule: rule, Severity: severity, Message: msg, Fix: fix, At: e.now})
+}
+
+// reportFailure records, in report mode, a failure the device would call back with errMsg.
+func (e *Engine) reportFailure(c *call, rule, errMsg, msg, fix string) {
+	e.emit(abi.Action{Type: abi.ActReport, ID: c.id, API: c.api, Rule: rule, Severity: "error", ErrMsg: errMsg,
+		Message: msg + "; on device it fails with " + errMsg, Fix: fix, At: e.now})
+}
+
+func (e *Engine) open(ev *abi.Event) {
+	if e.cfg.Mode == "off" {
+		e.emit(abi.Action{Type: abi.ActStart, ID: ev.ID, API: ev.API, At: e.now})
+		return
+	}
+	d, _ := Judge(e.cfg, abi.CheckRequest{API: ev.API, URL: ev.URL, Timeout: ev.Timeout, Headers: ev.Headers})
+	for _, w := range d.Warnings {
+		sev := "warning"
+		if w.Rule == "R4" {
+			sev = "info"
+		}
+		e.emit(abi.Action{Type: abi.ActReport, ID: ev.ID, API: ev.API, Rule: w.Rule, Severity: sev, Message: w.Message, Fix: w.Fix, At: e.now})
+	}
+	if !d.Allowed {
+		if !d.Proceed {
+			e.emit(abi.Action{Type: abi.ActBlock, ID: ev.ID, API: ev.API, Rule: d.Rule, ErrMsg: d.ErrMsg, Message: d.Message,
+				Console: d.Console, Fix: d.Fix, At: e.now, List: d.List, Entry: entryIfListed(d)})
+			return
+		}
+		msg := d.Message
+		if d.Rule == "R1" || d.Rule == "R2" || d.Rule == "R3" {
+			msg = fmt.Sprintf("[%s] %s not in domain list. This network request will be blocked in release version. (%s)", d.Rule, ev.URL, strings.TrimPrefix(d.Message, "["+d.Rule+"] "))
+		}
+		e.emit(abi.Action{Type: abi.ActReport, ID: ev.ID, API: ev.API, Rule: d.Rule, Severity: "error", ErrMsg: d.ErrMsg, Message: msg,
+			Console: d.Console, Fix: d.Fix, At: e.now, List: d.List, Entry: entryIfListed(d)})
+	}
+	if ev.API == "tcp" || ev.API == "udp" || ev.API == "resource" {
+		e.emit(abi.Action{Type: abi.ActStart, ID: ev.ID, API: ev.API, At: e.now})
+		return
+	}
+	_, source, _ := EffectiveTimeout(e.cfg, ev.API, ev.Timeout)
+	c := &call{id: ev.ID, api: ev.API, url: ev.URL, pool: isPool(ev.API), socket: ev.API == "connectSocket",
+		opened: e.now, timeoutMs: d.TimeoutMs, source: source}
+	if e.enforcing() {
+		c.headers = map[string]string{"Referer": e.cfg.Referer}
+	}
+	if !e.cfg.TimeoutFromStart {
+		c.deadline = c.opened + c.timeoutMs
+	}
+	e.calls[c.id] = c
+	e.order = append(e.order, c)
+	if e.hidden {
+		if e.enforcing() {
+			c.st = stDeferred
+			e.deferred = append(e.deferred, c)
+			e.emit(abi.Action{Type: abi.ActQueue, ID: c.id, API: c.api, Reason: "background", Position: len(e.deferred), Rule: "R9", At: e.now,
+				Message: "[R9] the mini program is in the background: the call does not start until it returns to the foreground"})
+			return
+		}
+		e.report(c, "R9", "warning", "[R9] call made while the mini program is in the background: on device it would not start until it returns to the foreground", "")
+	}
+	e.place(c)
+}
+
+// entryIfListed returns the entry to add for an R2 violation on a domain,
+// "" when adding an entry would not help.
+func entryIfListed(d abi.Decision) string {
+	if d.Rule == "R2" {
+		return d.Entry
+	}
+	return ""
+}
+
+// place starts a call or holds it per R7.
+func (e *Engine) place(c *call) {
+	switch {
+	case c.socket && e.sockets >= SocketLimit:
+		msg := fmt.Sprintf("[R7] %d sockets are already open: the client allows at most %d at once", e.sockets, SocketLimit)
+		fix := "close sockets you no longer need (SocketTask.close) or multiplex over one socket"
+		if e.enforcing() {
+			e.forget(c)
+			e.emit(abi.Action{Type: abi.ActBlock, ID: c.id, API: c.api, Rule: "R7", ErrMsg: ErrMsg(c.api, ReasonExceed), Message: msg, Fix: fix, At: e.now})
+			return
+		}
+		e.reportFailure(c, "R7", ErrMsg(c.api, ReasonExceed), msg, fix)
+	case c.pool && e.running >= PoolSize:
+		fix := "limit concurrent request/uploadFile/downloadFile calls to 10 (batch or chain them)"
+		if e.enforcing() {
+			if e.cfg.Legacy {
+				e.forget(c)
+				e.emit(abi.Action{Type: abi.ActBlock, ID: c.id, API: c.api, Rule: "R7", ErrMsg: ErrMsg(c.api, ReasonExceed), At: e.now,
+					Message: fmt.Sprintf("[R7] %d calls are in flight: in legacy mode the client fails calls beyond %d", e.running, PoolSize), Fix: fix})
+				return
+			}
+			c.st = stQueued
+			e.queue = append(e.queue, c)
+			e.emit(abi.Action{Type: abi.ActQueue, ID: c.id, API: c.api, Reason: "pool", Position: len(e.queue), Rule: "R7", At: e.now,
+				Message: fmt.Sprintf("[R7] %d calls are in flight: this one waits in the queue (position %d) until one finishes", e.running, len(e.queue)),
+				Fix: fix})
+			return
+		}
+		e.report(c, "R7", "warning", fmt.Sprintf("[R7] %d calls are in flight: on device this one would wait in the queue", e.running), fix)
+	}
+	e.start(c)
+}
+
+func (e *Engine) start(c *call) {
+	c.st = stRunning
+	if c.pool {
+		e.running++
+	}
+	if c.socket {
+		e.sockets++
+	}
+	if e.cfg.TimeoutFromStart {
+		c.deadline = e.now + c.timeoutMs
+	}
+	if e.hidden && c.pool {
+		c.interrupt = e.now + BackgroundMs
+	}
+	e.emit(abi.Action{Type: abi.ActStart, ID: c.id, API: c.api, TimeoutMs: c.timeoutMs, Deadline: c.deadline, Headers: c.headers, At: e.now})
+}
+
+// pump starts queued calls while the pool has room and the app is in the foreground.
+func (e *Engine) pump() {
+	for !e.hidden && e.running < PoolSize && len(e.queue) > 0 {
+		c := e.queue[0]
+		e.queue = e.queue[1:]
+		e.start(c)
+	}
+}
+
+// remove drops a call from every structure, releasing its slot.
+func (e *Engine) remove(c *call) {
+	switch c.st {
+	case stRunning, stOpen:
+		if c.pool {
+			e.running--
+		}
+		if c.socket {
+			e.sockets--
+		}
+	case stQueued:
+		e.queue = without(e.queue, c)
+	case stDeferred:
+		e.deferred = without(e.deferred, c)
+	}
+	e.forget(c)
+}
+
+// forget drops a call that holds no slot.
+func (e *Engine) forget(c *call) {
+	delete(e.calls, c.id)
+	e.order = without(e.order, c)
+}
+
+func without(list []*call, c *call) []*call {
+	for i, x := range list {
+		if x == c {
+			return append(list[:i:i], list[i+1:]...)
+		}
+	}
+	return list
+}
+
+// nextTimer returns the earliest pending timer (ties: earliest opened call).
+func (e *Engine) nextTimer() (c *call, at int64, interrupt bool) {
+	for _, x := range e.order {
+		if x.deadline > 0 && x.st != stOpen && (c == nil || x.deadline < at) {
+			c, at, interrupt = x, x.deadline, false
+		}
+		if x.interrupt > 0 && (c == nil || x.interrupt < at) {
+			c, at, interrupt = x, x.interrupt, true
+		}
+	}
+	return
+}
+
+func (e *Engine) nextWake() int64 {
+	_, at, _ := e.nextTimer()
+	return at
+}
+
+// fireUntil fires every timer due at or before t, each at its own time.
+func (e *Engine) fireUntil(t int64) {
+	for {
+		c, at, interrupt := e.nextTimer()
+		if c == nil || at > t {
+			return
+		}
+		if at > e.now {
+			e.now = at
+		}
+		if interrupt {
+			c.interrupt = 0
+			msg := fmt.Sprintf("[R9] the mini program has been in the background for %d ms and the call had not finished", BackgroundMs)
+			fix := "finish network work before the app is hidden (onHide), or retry in onShow"
+			if !e.enforcing() {
+				e.reportFailure(c, "R9", ErrMsg(c.api, ReasonInterrupted), msg, fix)
+				continue
+			}
+			e.remove(c)
+			e.emit(abi.Action{Type: abi.ActFail, ID: c.id, API: c.api, Rule: "R9", ErrMsg: ErrMsg(c.api, ReasonInterrupted), Message: msg, Fix: fix, At: e.now})
+		} else {
+			c.deadline = 0
+			what := "no response"
+			if c.socket {
+				what = "the socket did not connect"
+			}
+			msg := fmt.Sprintf("[R6] %s within the effective timeout of %d ms (from %s)", what, c.timeoutMs, c.source)
+			fix := "speed up the server, or raise the timeout (call option or networkTimeout in app.json, at most 60000 ms)"
+			if !e.enforcing() {
+				e.reportFailure(c, "R6", ErrMsg(c.api, ReasonTimeout), msg, fix)
+				continue
+			}
+			e.remove(c)
+			e.emit(abi.Action{Type: abi.ActFail, ID: c.id, API: c.api, Rule: "R6", ErrMsg: ErrMsg(c.api, ReasonTimeout), Message: msg, Fix: fix, At: e.now})
+		}
+		e.pump()
+	}
+}

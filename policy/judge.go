@@ -1,0 +1,255 @@
+// Package policy is the mini-program client's network rules (RULES.md C5-C6,
+// R1-R11) as a deterministic, I/O-free decision function and state machine.
+// Hosts report events with their own clock; the engine returns actions.
+package policy
+
+import (
+	"fmt"
+	"strings"
+
+	"mpnet/abi"
+	"mpnet/policy/config"
+	"mpnet/policy/urlhost"
+)
+
+// Reasons of the client's errMsg, "<api>:fail <reason>".
+const (
+	ReasonNotInList   = "url not in domain list"
+	ReasonInvalidURL  = "invalid url"
+	ReasonTimeout     = "timeout"
+	ReasonInterrupted = "interrupted"
+	ReasonAbort       = "abort"
+	ReasonExceed      = "exceed max task count"
+)
+
+// DocURL is the client's network document the developer tools point to.
+const DocURL = "https://developers.weixin.qq.com/miniprogram/dev/framework/ability/network.html"
+
+// consolePath is where each list lives in the admin console.
+const consolePath = "开发管理 > 开发设置 > 服务器域名"
+
+// ListOf returns the configuration list governing an API ("" for unknown APIs).
+func ListOf(api string) string {
+	switch api {
+	case "request", "uploadFile", "downloadFile", "tcp", "udp":
+		return api
+	case "connectSocket":
+		return "socket"
+	case "resource":
+		return "resource"
+	}
+	return ""
+}
+
+// ErrMsg formats the client's errMsg for an API and reason.
+func ErrMsg(api, reason string) string {
+	prefix := api
+	switch api {
+	case "tcp":
+		prefix = "createTCPSocket"
+	case "udp":
+		prefix = "createUDPSocket"
+	case "resource":
+		prefix = "resource"
+	}
+	return prefix + ":fail " + reason
+}
+
+// isPool reports whether an API shares the pool of 10 (R7).
+func isPool(api string) bool {
+	return api == "request" || api == "uploadFile" || api == "downloadFile"
+}
+
+// EffectiveTimeout computes R6: the call's timeout if given, else
+// networkTimeout for the API, else 60000 ms, never above 60000 ms. It also
+// returns where the figure came from and any warning.
+func EffectiveTimeout(c *config.Compiled, api string, given int64) (ms int64, source string, warn *abi.Warning) {
+	if api == "tcp" || api == "udp" || api == "resource" {
+		return 0, "", nil
+	}
+	switch {
+	case given > 0:
+		ms, source = given, "the call's timeout option"
+	case given < 0:
+		warn = &abi.Warning{Rule: "R6", Message: fmt.Sprintf("[R6] timeout %d is not a positive number of ms; the client ignores it", given),
+			Fix: "pass a positive timeout in milliseconds, or none"}
+	}
+	if ms == 0 {
+		if t := c.Timeout(api); t > 0 {
+			ms, source = t, "networkTimeout."+api+" in app.json"
+		} else {
+			ms, source = config.MaxTimeout, "the default"
+		}
+	}
+	if ms > config.MaxTimeout {
+		warn = &abi.Warning{Rule: "R6", Message: fmt.Sprintf("[R6] timeout %d ms (from %s) is above the client's maximum; it is capped at %d ms", ms, source, config.MaxTimeout),
+			Fix: fmt.Sprintf("use a timeout of at most %d ms", config.MaxTimeout)}
+		ms = config.MaxTimeout
+	}
+	return ms, source, warn
+}
+
+// Judge decides one call against a compiled configuration, as the device
+// would in a release build. Its error is for bad input only (unknown API).
+func Judge(c *config.Compiled, req abi.CheckRequest) (abi.Decision, error) {
+	list := ListOf(req.API)
+	if list == "" {
+		return abi.Decision{}, fmt.Errorf("unknown api %q: want one of %s", req.API, strings.Join(abi.APIs, ", "))
+	}
+	d := abi.Decision{API: req.API, URL: req.URL, Mode: c.Mode, Referer: c.Referer, Warnings: []abi.Warning{}}
+	if list != "resource" {
+		d.List = "domains." + list
+	}
+	ms, _, tw := EffectiveTimeout(c, req.API, req.Timeout)
+	d.TimeoutMs = ms
+	if tw != nil {
+		d.Warnings = append(d.Warnings, *tw)
+	}
+	for _, h := range req.Headers {
+		if strings.EqualFold(strings.TrimSpace(h), "referer") {
+			d.Warnings = append(d.Warnings, abi.Warning{Rule: "R8",
+				Message: "[R8] the Referer header cannot be set: the client drops it and sends " + c.Referer,
+				Fix:     "stop setting Referer; identify the mini program on the server by the fixed Referer or your own header"})
+			break
+		}
+	}
+	var v *verdict
+	if list == "resource" {
+		v = resourceViolation(req.URL, &d)
+	} else {
+		v = violation(c, req.API, list, req.URL, &d)
+	}
+	if v == nil {
+		d.Allowed, d.Proceed = true, true
+		return d, nil
+	}
+	d.Rule, d.ErrMsg, d.Fix, d.Console = v.rule, ErrMsg(req.API, v.reason), v.fix, v.console
+	d.Message = fmt.Sprintf("[%s] %s", v.rule, v.message)
+	d.Proceed = c.Mode != "enforce" || !c.URLCheck
+	return d, nil
+}
+
+type verdict struct {
+	rule, reason, message, fix, console string
+}
+
+// violation applies R1-R5 (with C5/C6) and fills d.Host, d.Entry and warnings.
+func violation(c *config.Compiled, api, list, raw string, d *abi.Decision) *verdict {
+	want := config.ListScheme[list]
+	lname := "domains." + list
+	var host urlhost.Host
+	scheme := ""
+	if (api == "tcp" || api == "udp") && !strings.Contains(raw, "://") {
+		h, _, err := urlhost.ParseHostPort(raw)
+		if err != nil {
+			return invalid(raw, err)
+		}
+		host, scheme = h, want
+	} else {
+		u, err := urlhost.Parse(raw)
+		if err != nil {
+			return invalid(raw, err)
+		}
+		host, scheme = u.Host, u.Scheme
+		if u.HasUserinfo() {
+			d.Warnings = append(d.Warnings, abi.Warning{Rule: "R5",
+				Message: fmt.Sprintf("[R5] the URL carries userinfo (%q); the call really goes to %s", u.Username+"@", u.Host.String()),
+				Fix:     "remove the user:password@ part from the URL"})
+		}
+	}
+	d.Host = host.String()
+	entry := want + "://" + host.String()
+	if host.Kind == urlhost.Domain {
+		entry = want + "://" + host.Key()
+	}
+	notInList := func(rule, msg, fix string) *verdict {
+		return &verdict{rule: rule, reason: ReasonNotInList, message: msg, fix: fix,
+			console: fmt.Sprintf("%s 不在以下 %s 合法域名列表中，请参考文档：%s", raw, list, DocURL)}
+	}
+	addFixFor := func(e string) string {
+		return fmt.Sprintf("add %s to %s (admin console: %s > %s)", e, lname, consolePath, config.ConsoleName[list])
+	}
+	addFix := addFixFor(entry)
+	if scheme != want {
+		return notInList("R1", fmt.Sprintf("%s uses %s:, %s needs %s:", raw, scheme, api, want),
+			fmt.Sprintf("serve it over %s and call %s", want, want+"://"+strings.TrimPrefix(raw, scheme+"://")))
+	}
+	if host.IsLocal() {
+		return notInList("R3", fmt.Sprintf("%s targets %s, a local host (localhost, loopback or unspecified address): the device never calls it", raw, host.String()),
+			"deploy the server under a domain name and "+addFixFor(want+"://<that domain>")+"; to reach a computer on the phone's LAN use its LAN address (R4)")
+	}
+	if host.Kind != urlhost.Domain {
+		if c.InLAN(host.IP) {
+			d.Warnings = append(d.Warnings, abi.Warning{Rule: "R4",
+				Message: fmt.Sprintf("[R4] %s is a LAN address: allowed without configuration, but only while the phone is on the same LAN", host.String())})
+			return nil
+		}
+		return notInList("R2", fmt.Sprintf("%s targets the IP address %s, which is not on the LAN (R4); IP addresses cannot be configured (C2)", raw, host.String()),
+			"give the server a domain name and "+addFixFor(want+"://<that domain>"))
+	}
+	d.Entry = entry
+	if c.Lookup(list, host.Key()) != nil {
+		return nil
+	}
+	// Not listed: find the most helpful explanation.
+	for _, e := range c.Entries[list] {
+		if e.Key == host.Key() && !e.Valid() {
+			p := e.Problems[0]
+			return notInList("R2", fmt.Sprintf("%s is not in %s: the entry %q is ignored because it breaks %s (%s)", raw, lname, e.Raw, p.Rule, p.Message), p.Fix)
+		}
+	}
+	for _, e := range c.Entries[list] {
+		if e.Valid() && strings.HasSuffix(host.Key(), "."+e.Key) {
+			d.Warnings = append(d.Warnings, abi.Warning{Rule: "C5",
+				Message: fmt.Sprintf("[C5] %s is a subdomain of the configured %s, but a parent domain does not cover its subdomains", host.Key(), e.Raw),
+				Fix:     "configure the subdomain: " + addFix})
+			break
+		}
+	}
+	for _, other := range config.Lists {
+		if other != list && c.Lookup(other, host.Key()) != nil {
+			return notInList("R2", fmt.Sprintf("%s is not in %s (it is listed in domains.%s, which does not cover %s)", raw, lname, other, api), addFix)
+		}
+	}
+	return notInList("R2", fmt.Sprintf("%s is not in %s", raw, lname), addFix)
+}
+
+// resourceViolation applies R13 to an image, audio or video URL: no domain
+// list governs them, but they must be https from a reachable host.
+func resourceViolation(raw string, d *abi.Decision) *verdict {
+	lower := strings.ToLower(strings.TrimSpace(raw))
+	if strings.HasPrefix(lower, "data:") || strings.HasPrefix(lower, "blob:") {
+		return nil
+	}
+	u, err := urlhost.Parse(raw)
+	if err != nil {
+		return invalid(raw, err)
+	}
+	d.Host = u.Host.String()
+	switch {
+	case u.Scheme != "https":
+		return &verdict{rule: "R13", reason: "not https", message: fmt.Sprintf("%s is loaded over %s: images, audio and video over http do not load on device", raw, u.Scheme),
+			fix: "serve the file over https (" + "https://" + strings.TrimPrefix(raw, u.Scheme+"://") + ")"}
+	case u.Host.IsLocal():
+		return &verdict{rule: "R13", reason: "local host", message: fmt.Sprintf("%s is on a local host (%s): the device cannot load it", raw, u.Host.String()),
+			fix: "serve the file from a public https host or a CDN"}
+	}
+	return nil
+}
+
+func invalid(raw string, err error) *verdict {
+	reason := err.Error()
+	if ue, ok := err.(*urlhost.Error); ok {
+		reason = ue.Reason
+	}
+	return &verdict{rule: "R5", reason: ReasonInvalidURL,
+		message: fmt.Sprintf("%q is not a valid URL: %s", truncate(raw, 200), reason),
+		fix:     "build an absolute URL such as https://api.example.com/path (check string concatenation and encoding)"}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

@@ -1,0 +1,186 @@
+// Package serve turns ABI messages (JSON bytes) into policy calls and back.
+// It is everything the WebAssembly module does between its exports and the
+// policy core, kept as plain Go so that it can be tested natively and so the
+// exports in wasm/ stay a thin shim.
+//
+// Every entry point returns a JSON answer; failures are answered with
+// abi.ErrorResult, never a panic: a panic inside the policy is recovered,
+// the engine is replaced by a fresh one with the same configuration, and the
+// answer says so (code "internal").
+package serve
+
+import (
+	"bytes"
+	"fmt"
+
+	json "github.com/goccy/go-json"
+
+	"mpnet/abi"
+	"mpnet/policy"
+	"mpnet/policy/body"
+	"mpnet/policy/config"
+)
+
+// MaxMessage bounds one JSON message (bodies excepted).
+const MaxMessage = 8 << 20
+
+// Instance is one simulated mini program: a configuration and an engine.
+type Instance struct {
+	cfg *config.Compiled
+	eng *policy.Engine
+}
+
+// New returns an unconfigured instance.
+func New() *Instance { return &Instance{} }
+
+func errorJSON(code, format string, a ...any) []byte {
+	b, _ := json.Marshal(abi.ErrorResult{Error: abi.ErrorInfo{Code: code, Message: fmt.Sprintf(format, a...)}})
+	return b
+}
+
+func marshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return errorJSON("internal", "encoding the answer: %v", err)
+	}
+	return b
+}
+
+// decode reads a JSON message strictly: unknown fields are errors.
+func decode(msg []byte, v any) error {
+	if len(msg) > MaxMessage {
+		return fmt.Errorf("message is %d bytes, at most %d", len(msg), MaxMessage)
+	}
+	dec := json.NewDecoder(bytes.NewReader(msg))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("extra data after the JSON message")
+	}
+	return nil
+}
+
+// guard recovers a panic in fn, replaces the engine and answers "internal".
+func (s *Instance) guard(what string, fn func() []byte) (out []byte) {
+	defer func() {
+		if r := recover(); r != nil {
+			if s.cfg != nil {
+				s.eng = policy.NewEngine(s.cfg)
+			}
+			out = errorJSON("internal", "%s panicked: %v; the engine was reset (calls in flight are forgotten)", what, r)
+		}
+	}()
+	return fn()
+}
+
+// Configure handles an abi.ConfigureRequest.
+func (s *Instance) Configure(msg []byte) []byte {
+	return s.guard("configure", func() []byte {
+		var req abi.ConfigureRequest
+		if err := decode(msg, &req); err != nil {
+			return errorJSON("bad_message", "configure: %v", err)
+		}
+		var l *config.Loaded
+		if req.Config != nil {
+			l = &config.Loaded{Config: *req.Config, Where: map[string]config.Source{}, Formats: []string{config.FormatMpnet}}
+			if errs := config.CheckStruct(req.Config); len(errs) > 0 {
+				return marshal(abi.ConfigureResult{OK: false, Errors: errs})
+			}
+		} else {
+			var errs []abi.Problem
+			l, errs = config.Load(req.Files)
+			if len(errs) > 0 {
+				return marshal(abi.ConfigureResult{OK: false, Errors: errs})
+			}
+		}
+		c, probs := config.Compile(l)
+		if !req.DryRun {
+			s.cfg = c
+			if s.eng == nil {
+				s.eng = policy.NewEngine(c)
+			} else {
+				s.eng.SetConfig(c)
+			}
+		}
+		cfg := c.Config
+		return marshal(abi.ConfigureResult{OK: true, Problems: probs, Config: &cfg, Formats: l.Formats, Referer: c.Referer})
+	})
+}
+
+// Check handles an abi.CheckRequest and answers an abi.Decision.
+func (s *Instance) Check(msg []byte) []byte {
+	return s.guard("check", func() []byte {
+		if s.cfg == nil {
+			return errorJSON("not_configured", "check: no configuration loaded (call mpnet_configure first)")
+		}
+		var req abi.CheckRequest
+		if err := decode(msg, &req); err != nil {
+			return errorJSON("bad_message", "check: %v", err)
+		}
+		d, err := policy.Judge(s.cfg, req)
+		if err != nil {
+			return errorJSON("bad_message", "check: %v", err)
+		}
+		return marshal(d)
+	})
+}
+
+// Step handles an abi.Event and answers an abi.StepResult.
+func (s *Instance) Step(msg []byte) []byte {
+	return s.guard("step", func() []byte {
+		if s.eng == nil {
+			return errorJSON("not_configured", "step: no configuration loaded (call mpnet_configure first)")
+		}
+		var ev abi.Event
+		if err := decode(msg, &ev); err != nil {
+			return errorJSON("bad_message", "step: %v", err)
+		}
+		r, err := s.eng.Step(ev)
+		if err != nil {
+			return errorJSON("bad_message", "step: %v", err)
+		}
+		return marshal(r)
+	})
+}
+
+// Status answers an abi.Status.
+func (s *Instance) Status() []byte {
+	return s.guard("status", func() []byte {
+		if s.eng == nil {
+			return marshal(abi.Status{ABI: abi.Version})
+		}
+		return marshal(s.eng.Status())
+	})
+}
+
+// Idle reports whether the engine holds no call (see policy.Engine.Idle).
+func (s *Instance) Idle() bool { return s.eng == nil || s.eng.Idle() }
+
+// Body handles a framed body message: a little-endian uint32 header length,
+// an abi.BodyRequest header, then the raw body. The answer has the same
+// framing: abi.BodyResult header, then the body to deliver.
+func (s *Instance) Body(msg []byte) []byte {
+	return s.guard("body", func() []byte {
+		hdr, raw, err := abi.Unframe(msg)
+		if err != nil {
+			return abi.Frame(errorJSON("bad_message", "body: %v", err), nil)
+		}
+		var req abi.BodyRequest
+		if err := decode(hdr, &req); err != nil {
+			return abi.Frame(errorJSON("bad_message", "body: %v", err), nil)
+		}
+		if len(raw) > body.MaxSize {
+			return abi.Frame(errorJSON("bad_message", "body: %d bytes, at most %d", len(raw), body.MaxSize), nil)
+		}
+		res, out := body.Process(req, raw)
+		return abi.Frame(marshal(res), out)
+	})
+}
+
+
+// MemJSON formats the module's memory statistics for mpnet_debug.
+func MemJSON(heapAlloc, heapSys uint64, numGC uint32) []byte {
+	return []byte(fmt.Sprintf(`{"heapAlloc":%d,"heapSys":%d,"numGC":%d}`, heapAlloc, heapSys, numGC))
+}
