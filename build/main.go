@@ -16,6 +16,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+
+	"mpnet/internal/buildwasm"
 )
 
 func main() {
@@ -36,7 +38,7 @@ func build(out string) error {
 		return err
 	}
 	wasm := filepath.Join(out, "mpnet.wasm")
-	if err := BuildModule(wasm); err != nil {
+	if err := buildwasm.Build(wasm); err != nil {
 		return err
 	}
 	sum, err := fileSHA(wasm)
@@ -54,11 +56,6 @@ func build(out string) error {
 	}
 	fmt.Printf("cli     %s\n", exe)
 	return nil
-}
-
-// BuildModule compiles the policy module to path.
-func BuildModule(path string) error {
-	return goBuild([]string{"GOOS=wasip1", "GOARCH=wasm"}, "-buildmode=c-shared", "-trimpath", "-o", path, "./wasm")
 }
 
 func goBuild(env []string, args ...string) error {

@@ -51,6 +51,9 @@ type Module struct {
 	// ABI is the module's ABI version.
 	ABI         int
 	callTimeout time.Duration
+
+	spareMu sync.Mutex
+	spare   *Instance // the instance LoadBytes started, handed out first
 }
 
 // DefaultCacheDir returns the compilation cache directory used when
@@ -115,7 +118,7 @@ func LoadBytes(ctx context.Context, bin []byte, opts Options) (*Module, error) {
 		return nil, err
 	}
 	m.ABI = inst.abi
-	inst.Close(ctx)
+	m.spare = inst
 	return m, nil
 }
 
@@ -143,6 +146,13 @@ type Instance struct {
 
 // NewInstance starts a fresh instance of the module.
 func (m *Module) NewInstance(ctx context.Context) (*Instance, error) {
+	m.spareMu.Lock()
+	spare := m.spare
+	m.spare = nil
+	m.spareMu.Unlock()
+	if spare != nil {
+		return spare, nil
+	}
 	i := &Instance{m: m}
 	if err := i.start(ctx); err != nil {
 		return nil, err
@@ -241,8 +251,6 @@ func (i *Instance) call(ctx context.Context, export string, msg []byte) ([]byte,
 }
 
 func (i *Instance) rawCall(ctx context.Context, export string, msg []byte) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, i.m.callTimeout)
-	defer cancel()
 	var args []uint64
 	switch export {
 	case "mpnet_status":

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"container/heap"
 	"errors"
 	"fmt"
 	"strings"
@@ -29,6 +30,7 @@ const (
 
 type call struct {
 	id        int64
+	seq       uint64 // open order: ties between timers fire in call order
 	api       string
 	url       string
 	pool      bool
@@ -40,6 +42,73 @@ type call struct {
 	deadline  int64  // 0: none
 	interrupt int64  // 0: none
 	headers   map[string]string
+	gone      bool // removed from the engine
+}
+
+// timer is a heap entry; it is stale (skipped) once the call's deadline or
+// interrupt no longer equals at, or the call is gone.
+type timer struct {
+	at        int64
+	seq       uint64
+	interrupt bool
+	c         *call
+}
+
+type timerHeap []timer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if h[i].at != h[j].at {
+		return h[i].at < h[j].at
+	}
+	if h[i].seq != h[j].seq {
+		return h[i].seq < h[j].seq
+	}
+	return !h[i].interrupt && h[j].interrupt
+}
+func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)   { *h = append(*h, x.(timer)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// fifo is a queue of calls with lazy removal: entries whose call left the
+// expected state are skipped.
+type fifo struct {
+	items []*call
+	head  int
+	n     int // live entries
+}
+
+func (q *fifo) push(c *call) { q.items = append(q.items, c); q.n++ }
+
+// pop returns the oldest live call in state st, or nil.
+func (q *fifo) pop(st state) *call {
+	for q.head < len(q.items) {
+		c := q.items[q.head]
+		q.items[q.head] = nil
+		q.head++
+		if c.st == st && !c.gone {
+			q.n--
+			q.compact()
+			return c
+		}
+	}
+	q.compact()
+	return nil
+}
+
+func (q *fifo) compact() {
+	if q.head > 1024 && q.head*2 > len(q.items) {
+		q.items = append(q.items[:0], q.items[q.head:]...)
+		q.head = 0
+	}
+	if q.n == 0 {
+		q.items, q.head = q.items[:0], 0
+	}
 }
 
 // Engine is the per-mini-program state machine: the request pool and its
@@ -49,14 +118,24 @@ type call struct {
 type Engine struct {
 	cfg      *config.Compiled
 	now      int64
+	seq      uint64
 	calls    map[int64]*call
-	order    []*call // tracked calls in the order they were opened
-	queue    []*call // stQueued, FIFO
-	deferred []*call // stDeferred, in call order
-	running  int     // pool calls started
-	sockets  int     // sockets connecting or open
+	queue    fifo // stQueued, FIFO (R7)
+	deferred fifo // stDeferred, in call order (R9)
+	timers   timerHeap
+	running  int // pool calls started
+	sockets  int // sockets connecting or open
 	hidden   bool
 	acts     []abi.Action
+	headers  map[string]string // the forced headers (R8), shared by every call
+}
+
+// forced returns the headers every call must carry (R8), built once per configuration.
+func (e *Engine) forced() map[string]string {
+	if e.headers == nil || e.headers["Referer"] != e.cfg.Referer {
+		e.headers = map[string]string{"Referer": e.cfg.Referer}
+	}
+	return e.headers
 }
 
 // NewEngine returns an engine for a compiled configuration.
@@ -76,11 +155,11 @@ func (e *Engine) Now() int64 { return e.now }
 
 // Idle reports whether the engine holds no calls and is in the foreground:
 // its state then equals a fresh engine's with the same configuration.
-func (e *Engine) Idle() bool { return len(e.order) == 0 && !e.hidden }
+func (e *Engine) Idle() bool { return len(e.calls) == 0 && !e.hidden }
 
 // Status summarises the engine.
 func (e *Engine) Status() abi.Status {
-	return abi.Status{ABI: abi.Version, Configured: true, Mode: e.cfg.Mode, InFlight: e.running, Queued: len(e.queue),
+	return abi.Status{ABI: abi.Version, Configured: true, Mode: e.cfg.Mode, InFlight: e.running, Queued: e.queue.n + e.deferred.n,
 		Sockets: e.sockets, Hidden: e.hidden, Now: e.now}
 }
 
@@ -111,8 +190,8 @@ func (e *Engine) validate(ev *abi.Event) error {
 		if len(ev.URL) > maxURLInEvent {
 			return bad("url is %d bytes long, at most %d", len(ev.URL), maxURLInEvent)
 		}
-		if len(e.order) >= MaxOpenCalls {
-			return bad("too many calls open (%d): report finish events", len(e.order))
+		if len(e.calls) >= MaxOpenCalls {
+			return bad("too many calls open (%d): report finish events", len(e.calls))
 		}
 	case abi.EvConnected, abi.EvResponse, abi.EvFinish, abi.EvAbort:
 		if ev.ID == 0 {
@@ -172,27 +251,26 @@ func (e *Engine) Step(ev abi.Event) (abi.StepResult, error) {
 	case abi.EvHide:
 		if !e.hidden {
 			e.hidden = true
-			for _, c := range e.order {
+			for _, c := range e.calls {
 				if c.pool && (c.st == stRunning || c.st == stQueued) {
-					c.interrupt = e.now + BackgroundMs
+					e.setInterrupt(c, e.now+BackgroundMs)
 				}
 			}
 		}
 	case abi.EvShow:
 		if e.hidden {
 			e.hidden = false
-			for _, c := range e.order {
+			for _, c := range e.calls {
 				c.interrupt = 0
 			}
 			e.pump()
-			d := e.deferred
-			e.deferred = nil
-			for _, c := range d {
+			for c := e.deferred.pop(stDeferred); c != nil; c = e.deferred.pop(stDeferred) {
 				e.place(c)
 			}
+			e.compactTimers()
 		}
 	case abi.EvReset:
-		*e = Engine{cfg: e.cfg, calls: map[int64]*call{}, now: e.now, acts: e.acts}
+		*e = Engine{cfg: e.cfg, calls: map[int64]*call{}, now: e.now, seq: e.seq, acts: e.acts}
 	}
 	return e.result(), nil
 }
@@ -200,7 +278,7 @@ func (e *Engine) Step(ev abi.Event) (abi.StepResult, error) {
 func (e *Engine) result() abi.StepResult {
 	acts := make([]abi.Action, len(e.acts))
 	copy(acts, e.acts)
-	return abi.StepResult{Actions: acts, NextWake: e.nextWake(), InFlight: e.running, Queued: len(e.queue) + len(e.deferred),
+	return abi.StepResult{Actions: acts, NextWake: e.nextWake(), InFlight: e.running, Queued: e.queue.n + e.deferred.n,
 		Sockets: e.sockets, Hidden: e.hidden}
 }
 
@@ -250,21 +328,21 @@ func (e *Engine) open(ev *abi.Event) {
 		return
 	}
 	_, source, _ := EffectiveTimeout(e.cfg, ev.API, ev.Timeout)
-	c := &call{id: ev.ID, api: ev.API, url: ev.URL, pool: isPool(ev.API), socket: ev.API == "connectSocket",
+	e.seq++
+	c := &call{id: ev.ID, seq: e.seq, api: ev.API, url: ev.URL, pool: isPool(ev.API), socket: ev.API == "connectSocket",
 		opened: e.now, timeoutMs: d.TimeoutMs, source: source}
 	if e.enforcing() {
-		c.headers = map[string]string{"Referer": e.cfg.Referer}
-	}
-	if !e.cfg.TimeoutFromStart {
-		c.deadline = c.opened + c.timeoutMs
+		c.headers = e.forced()
 	}
 	e.calls[c.id] = c
-	e.order = append(e.order, c)
+	if !e.cfg.TimeoutFromStart {
+		e.setDeadline(c, c.opened+c.timeoutMs)
+	}
 	if e.hidden {
 		if e.enforcing() {
 			c.st = stDeferred
-			e.deferred = append(e.deferred, c)
-			e.emit(abi.Action{Type: abi.ActQueue, ID: c.id, API: c.api, Reason: "background", Position: len(e.deferred), Rule: "R9", At: e.now,
+			e.deferred.push(c)
+			e.emit(abi.Action{Type: abi.ActQueue, ID: c.id, API: c.api, Reason: "background", Position: e.deferred.n, Rule: "R9", At: e.now,
 				Message: "[R9] the mini program is in the background: the call does not start until it returns to the foreground"})
 			return
 		}
@@ -304,9 +382,9 @@ func (e *Engine) place(c *call) {
 				return
 			}
 			c.st = stQueued
-			e.queue = append(e.queue, c)
-			e.emit(abi.Action{Type: abi.ActQueue, ID: c.id, API: c.api, Reason: "pool", Position: len(e.queue), Rule: "R7", At: e.now,
-				Message: fmt.Sprintf("[R7] %d calls are in flight: this one waits in the queue (position %d) until one finishes", e.running, len(e.queue)),
+			e.queue.push(c)
+			e.emit(abi.Action{Type: abi.ActQueue, ID: c.id, API: c.api, Reason: "pool", Position: e.queue.n, Rule: "R7", At: e.now,
+				Message: fmt.Sprintf("[R7] %d calls are in flight: this one waits in the queue (position %d) until one finishes", e.running, e.queue.n),
 				Fix: fix})
 			return
 		}
@@ -324,19 +402,21 @@ func (e *Engine) start(c *call) {
 		e.sockets++
 	}
 	if e.cfg.TimeoutFromStart {
-		c.deadline = e.now + c.timeoutMs
+		e.setDeadline(c, e.now+c.timeoutMs)
 	}
 	if e.hidden && c.pool {
-		c.interrupt = e.now + BackgroundMs
+		e.setInterrupt(c, e.now+BackgroundMs)
 	}
 	e.emit(abi.Action{Type: abi.ActStart, ID: c.id, API: c.api, TimeoutMs: c.timeoutMs, Deadline: c.deadline, Headers: c.headers, At: e.now})
 }
 
 // pump starts queued calls while the pool has room and the app is in the foreground.
 func (e *Engine) pump() {
-	for !e.hidden && e.running < PoolSize && len(e.queue) > 0 {
-		c := e.queue[0]
-		e.queue = e.queue[1:]
+	for !e.hidden && e.running < PoolSize {
+		c := e.queue.pop(stQueued)
+		if c == nil {
+			return
+		}
 		e.start(c)
 	}
 }
@@ -352,57 +432,95 @@ func (e *Engine) remove(c *call) {
 			e.sockets--
 		}
 	case stQueued:
-		e.queue = without(e.queue, c)
+		e.queue.n--
 	case stDeferred:
-		e.deferred = without(e.deferred, c)
+		e.deferred.n--
 	}
 	e.forget(c)
 }
 
-// forget drops a call that holds no slot.
+// forget drops a call that holds no slot; queue and timer entries pointing
+// at it become stale and are skipped.
 func (e *Engine) forget(c *call) {
+	c.gone = true
 	delete(e.calls, c.id)
-	e.order = without(e.order, c)
+	if len(e.calls) == 0 {
+		e.timers = e.timers[:0]
+		e.queue, e.deferred = fifo{}, fifo{}
+	}
 }
 
-func without(list []*call, c *call) []*call {
-	for i, x := range list {
-		if x == c {
-			return append(list[:i:i], list[i+1:]...)
-		}
-	}
-	return list
+func (e *Engine) setDeadline(c *call, at int64) {
+	c.deadline = at
+	heap.Push(&e.timers, timer{at: at, seq: c.seq, c: c})
 }
 
-// nextTimer returns the earliest pending timer (ties: earliest opened call).
-func (e *Engine) nextTimer() (c *call, at int64, interrupt bool) {
-	for _, x := range e.order {
-		if x.deadline > 0 && x.st != stOpen && (c == nil || x.deadline < at) {
-			c, at, interrupt = x, x.deadline, false
+func (e *Engine) setInterrupt(c *call, at int64) {
+	c.interrupt = at
+	heap.Push(&e.timers, timer{at: at, seq: c.seq, interrupt: true, c: c})
+}
+
+func (t timer) live() bool {
+	if t.c.gone {
+		return false
+	}
+	if t.interrupt {
+		return t.c.interrupt == t.at
+	}
+	return t.c.deadline == t.at && t.c.st != stOpen
+}
+
+// nextTimer returns the earliest live timer (ties: earliest opened call,
+// timeout before interruption), dropping stale entries on the way.
+func (e *Engine) nextTimer() (t timer, ok bool) {
+	for len(e.timers) > 0 {
+		if e.timers[0].live() {
+			return e.timers[0], true
 		}
-		if x.interrupt > 0 && (c == nil || x.interrupt < at) {
-			c, at, interrupt = x, x.interrupt, true
+		heap.Pop(&e.timers)
+	}
+	return timer{}, false
+}
+
+// compactTimers drops stale entries when they outnumber live ones.
+func (e *Engine) compactTimers() {
+	if len(e.timers) < 64 || len(e.timers) < 4*len(e.calls) {
+		return
+	}
+	live := e.timers[:0]
+	for _, t := range e.timers {
+		if t.live() {
+			live = append(live, t)
 		}
 	}
-	return
+	for i := len(live); i < len(e.timers); i++ {
+		e.timers[i] = timer{}
+	}
+	e.timers = live
+	heap.Init(&e.timers)
 }
 
 func (e *Engine) nextWake() int64 {
-	_, at, _ := e.nextTimer()
-	return at
+	t, ok := e.nextTimer()
+	if !ok {
+		return 0
+	}
+	return t.at
 }
 
 // fireUntil fires every timer due at or before t, each at its own time.
 func (e *Engine) fireUntil(t int64) {
 	for {
-		c, at, interrupt := e.nextTimer()
-		if c == nil || at > t {
+		tm, ok := e.nextTimer()
+		if !ok || tm.at > t {
 			return
 		}
+		heap.Pop(&e.timers)
+		c, at := tm.c, tm.at
 		if at > e.now {
 			e.now = at
 		}
-		if interrupt {
+		if tm.interrupt {
 			c.interrupt = 0
 			msg := fmt.Sprintf("[R9] the mini program has been in the background for %d ms and the call had not finished", BackgroundMs)
 			fix := "finish network work before the app is hidden (onHide), or retry in onShow"

@@ -3,7 +3,6 @@ package har
 import (
 	"bytes"
 	"encoding/json"
-	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -17,22 +16,39 @@ import (
 
 // headerList decodes a HAR header array with one allocation for the slice
 // and one for all names and values together, instead of one per string.
-type headerList []Header
+//
+// A value of the wrong kind is recorded in err rather than returned, so
+// that the caller can name the field itself whatever encoding/json does
+// with errors from Unmarshalers.
+type headerList struct {
+	list []Header
+	err  *kindError
+}
 
-var (
-	headerListType = reflect.TypeFor[[]Header]()
-	headerType     = reflect.TypeFor[Header]()
-	stringType     = reflect.TypeFor[string]()
-)
+// kindError says that the JSON value at path (relative to some field) is
+// of the wrong kind.
+type kindError struct {
+	path      string // "" for the field itself, else e.g. "3.value"
+	got, want string // e.g. "a number", "a string"
+}
+
+// in returns the error message for the field named field.
+func (e *kindError) in(field string) string {
+	if e.path != "" {
+		field += "." + e.path
+	}
+	return field + " is " + e.got + ", want " + e.want
+}
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (h *headerList) UnmarshalJSON(b []byte) error {
-	*h = nil
+	*h = headerList{}
 	if len(b) == 0 || b[0] == 'n' {
 		return nil
 	}
 	if b[0] != '[' {
-		return &json.UnmarshalTypeError{Value: jsonKind(b), Type: headerListType}
+		h.err = &kindError{got: valueKind(jsonKind(b)), want: "an array"}
+		return nil
 	}
 	// Collect all names and values into one string, remembering where each
 	// ends, then slice it.
@@ -43,9 +59,8 @@ func (h *headerList) UnmarshalJSON(b []byte) error {
 	i := skipSpace(b, 1)
 	for n := 0; i < len(b) && b[i] != ']'; n++ {
 		var name, value []byte
-		var err error
-		if name, value, i, err = header(b, i, n); err != nil {
-			return err
+		if name, value, i, h.err = header(b, i, n); h.err != nil {
+			return nil
 		}
 		appendText(&sb, name)
 		ends = append(ends, sb.Len())
@@ -63,20 +78,20 @@ func (h *headerList) UnmarshalJSON(b []byte) error {
 		out[k].Value = all[ends[2*k]:ends[2*k+1]]
 		start = ends[2*k+1]
 	}
-	*h = out
+	h.list = out
 	return nil
 }
 
 // header parses element n of a header array, which starts at b[i]. It
 // returns the raw (quoted) name and value, nil when missing, and
 // the index of the first non-space byte after the element.
-func header(b []byte, i, n int) (name, value []byte, next int, err error) {
+func header(b []byte, i, n int) (name, value []byte, next int, err *kindError) {
 	if b[i] == 'n' { // null: an empty header, as with encoding/json
 		return nil, nil, skipSpace(b, skipValue(b, i)), nil
 	}
 	if b[i] != '{' {
 		end := skipValue(b, i)
-		return nil, nil, end, &json.UnmarshalTypeError{Value: jsonKind(b[i:end]), Type: headerType, Field: strconv.Itoa(n)}
+		return nil, nil, end, &kindError{path: strconv.Itoa(n), got: valueKind(jsonKind(b[i:end])), want: "an object"}
 	}
 	i = skipSpace(b, i+1)
 	for i < len(b) && b[i] == '"' {
@@ -106,7 +121,7 @@ func header(b []byte, i, n int) (name, value []byte, next int, err error) {
 			case 'n':
 				// null leaves the field as it is, as with encoding/json
 			default:
-				return nil, nil, vEnd, &json.UnmarshalTypeError{Value: jsonKind(v), Type: stringType, Field: strconv.Itoa(n) + "." + unquoteKey(key)}
+				return nil, nil, vEnd, &kindError{path: strconv.Itoa(n) + "." + unquoteKey(key), got: valueKind(jsonKind(v)), want: "a string"}
 			}
 		}
 		i = skipSpace(b, vEnd)

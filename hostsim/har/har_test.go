@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -27,21 +28,27 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// readAll reads every entry of data, with r wrapping the input reader.
+// readAll reads every entry of data, through wrap(reader) if wrap is not
+// nil.
 func readAll(t testing.TB, data []byte, wrap func(io.Reader) io.Reader) ([]*Entry, Info, error) {
+	return readAllIndent(t, data, wrap, false)
+}
+
+// readAllIndent is readAll; keepIndent turns off dropping indentation.
+func readAllIndent(t testing.TB, data []byte, wrap func(io.Reader) io.Reader, keepIndent bool) ([]*Entry, Info, error) {
 	t.Helper()
 	var got []*Entry
 	var r io.Reader = bytes.NewReader(data)
 	if wrap != nil {
 		r = wrap(r)
 	}
-	info, err := ReadWithInfo(r, func(e *Entry) error {
+	info, err := read(r, func(e *Entry) error {
 		if e.Index != len(got) {
 			t.Fatalf("entry %d has Index %d", len(got), e.Index)
 		}
 		got = append(got, e)
 		return nil
-	})
+	}, keepIndent)
 	return got, info, err
 }
 
@@ -196,18 +203,21 @@ func TestChromiumHAR(t *testing.T) {
 	}
 	bom := append([]byte{0xEF, 0xBB, 0xBF}, data...)
 	for _, tc := range []struct {
-		name string
-		data []byte
-		wrap func(io.Reader) io.Reader
+		name       string
+		data       []byte
+		wrap       func(io.Reader) io.Reader
+		keepIndent bool
 	}{
-		{"plain", data, nil},
-		{"one byte reads", data, iotest.OneByteReader},
-		{"half reads", data, iotest.HalfReader},
-		{"BOM", bom, nil},
-		{"BOM one byte reads", bom, iotest.OneByteReader},
+		{"plain", data, nil, false},
+		{"one byte reads", data, iotest.OneByteReader, false},
+		{"half reads", data, iotest.HalfReader, false},
+		{"777 byte reads", data, func(r io.Reader) io.Reader { return chunkReader{r, 777} }, false},
+		{"BOM", bom, nil, false},
+		{"BOM one byte reads", bom, iotest.OneByteReader, false},
+		{"indentation kept", data, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, info, err := readAll(t, tc.data, tc.wrap)
+			got, info, err := readAllIndent(t, tc.data, tc.wrap, tc.keepIndent)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -408,13 +418,32 @@ func TestErrors(t *testing.T) {
 		{"{\"log\":{\"entries\":[]}}\n\n{}", "line 3, column 1: unexpected data after the top-level object"},
 		{`{"log":{"entries":[]}}}`, `line 1, column 23: invalid character '}' looking for beginning of value`},
 		{"{\"log\":{\"entries\":[]}, \"n\": 1.2.3}", "line 1, column 32: invalid character '.' after object key:value pair"},
+
+		// Indented input, as DevTools write it (columns count the
+		// indentation, which the reader drops before decoding).
+		{"{\n  \"log\": {\n    \"entries\": [\n      {\n        \"request\": {\n          \"url\": \"a\"\n        }\n      },\n      {\n        \"request\": {\n          \"url\": tru\n",
+			"entry 1: line 11, column 21: invalid character '\\n' in literal true (expecting 'e')"},
+		{"{\n\t\"log\": {\n\t\t\"entries\": [\n\t\t\t{\"request\": {\"url\": \"a\"}}\n\t\t\t{\"request\": {\"url\": \"b\"}}\n\t\t]\n\t}\n}\n",
+			"entry 1: line 5, column 4: expected comma after array element"},
+		{"{\n  \"log\": {\n    \"entries\": []\n  }\n}\n    x",
+			"line 6, column 5: invalid character 'x' looking for beginning of value"},
+		{"{\n  \"log\": {\n    \"entries\": [\n    \n     ",
+			"entry 0: line 5, column 6: unexpected end of input"},
+		{"{\n  \"log\": {\n    \"entries\": [\n      {\"request\": {\"url\": \"a\n   b\"}}]}}",
+			"entry 0: line 4, column 29: invalid character '\\n' in string literal"},
+		{"{\n  \"log\": {\n    \"entries\": [\n  \t  \t  ]\n  }\n}\n  \t ]",
+			"line 7, column 5: invalid character ']' looking for beginning of value"},
+		{"{\r\n  \"log\": {\r\n    \"entries\": [\r\n      {\"request\": {\"url\": 1}}\r\n    ]\r\n  }\r\n}\r\n",
+			"entry 0: request.url is a number, want a string"},
+		{"{\r\n  \"log\": {\r\n    \"entries\": [\r\n      {\"request\": {\"url\": \"a\"}},\r\n   \t ?\r\n    ]\r\n  }\r\n}\r\n",
+			"entry 1: line 5, column 6: invalid character '?' looking for beginning of value"},
 	} {
-		for _, wrap := range []func(io.Reader) io.Reader{nil, iotest.OneByteReader} {
+		for i, wrap := range []func(io.Reader) io.Reader{nil, iotest.OneByteReader, nil} {
 			calls := 0
-			err := Read(wrapReader(strings.NewReader(tc.in), wrap), func(*Entry) error {
+			_, err := read(wrapReader(strings.NewReader(tc.in), wrap), func(*Entry) error {
 				calls++
 				return nil
-			})
+			}, i == 2)
 			if err == nil {
 				t.Errorf("%q: no error, want %q", tc.in, tc.want)
 				continue
@@ -508,12 +537,25 @@ var resourceTypes = []string{"xhr", "fetch", "script", "image", "document", "sty
 
 // writeSyntheticHAR writes a Chromium-style HAR with n entries, each with
 // 8 request and 8 response headers, timings and an initiator, and a
-// response.content.text of textLen bytes (none when textLen is 0).
-func writeSyntheticHAR(w io.Writer, n, textLen int) error {
+// response.content.text of textLen bytes (none when textLen is 0). With
+// indent, it is indented with two spaces per level, as DevTools write it;
+// else each entry is on one line.
+func writeSyntheticHAR(w io.Writer, n, textLen int, indent bool) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
-	bw.WriteString(`{"log":{"version":"1.2","creator":{"name":"WebInspector","version":"537.36"},` +
+	head := `{"log":{"version":"1.2","creator":{"name":"WebInspector","version":"537.36"},` +
 		`"pages":[{"startedDateTime":"2025-03-14T09:26:53.589Z","id":"page_1","title":"synthetic","pageTimings":{"onContentLoad":412.3,"onLoad":903.1}}],` +
-		"\n" + `"entries":[` + "\n")
+		`"entries":[]}}`
+	var hb bytes.Buffer
+	if indent {
+		json.Indent(&hb, []byte(head), "", "  ")
+	} else {
+		hb.WriteString(head)
+	}
+	// Split the head around the empty entries array.
+	headText := hb.String()
+	cut := strings.LastIndex(headText, "[]")
+	bw.WriteString(headText[:cut+1] + "\n")
+	var ib bytes.Buffer
 	var text string
 	if textLen > 0 {
 		chunk := `eyJpZCI6MTIzLCJuYW1lIjoiXHUwMGU5In0=\n\"quoted\" `
@@ -525,9 +567,6 @@ func writeSyntheticHAR(w io.Writer, n, textLen int) error {
 	var b []byte
 	for i := range n {
 		b = b[:0]
-		if i > 0 {
-			b = append(b, ",\n"...)
-		}
 		rt := resourceTypes[i%len(resourceTypes)]
 		status := 200
 		switch {
@@ -550,22 +589,34 @@ func writeSyntheticHAR(w io.Writer, n, textLen int) error {
 		b = fmt.Appendf(b, `"cookies":[],"content":{"size":%d,"mimeType":"application/json"%s},"redirectURL":"","headersSize":-1,"bodySize":-1,"_transferSize":%d,"_error":null},`, textLen, text, textLen+300)
 		b = fmt.Appendf(b, `"serverIPAddress":"192.0.2.20","startedDateTime":%q,"time":%d.25,`, base.Add(time.Duration(i)*time.Millisecond).Format("2006-01-02T15:04:05.000Z"), i%400)
 		b = append(b, `"timings":{"blocked":0.9,"dns":-1,"ssl":-1,"connect":-1,"send":0.15,"wait":70.1,"receive":2.1,"_blocked_queueing":0.4}}`...)
-		if _, err := bw.Write(b); err != nil {
+		if i > 0 {
+			bw.WriteString(",\n")
+		}
+		out := b
+		if indent {
+			ib.Reset()
+			if err := json.Indent(&ib, b, "      ", "  "); err != nil {
+				return err
+			}
+			bw.WriteString("      ")
+			out = ib.Bytes()
+		}
+		if _, err := bw.Write(out); err != nil {
 			return err
 		}
 	}
-	bw.WriteString("\n]}}\n")
+	bw.WriteString("\n" + headText[cut+1:] + "\n")
 	return bw.Flush()
 }
 
 // createSyntheticHAR writes a synthetic HAR to path.
-func createSyntheticHAR(tb testing.TB, path string, n, textLen int) int64 {
+func createSyntheticHAR(tb testing.TB, path string, n, textLen int, indent bool) int64 {
 	tb.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := writeSyntheticHAR(f, n, textLen); err != nil {
+	if err := writeSyntheticHAR(f, n, textLen, indent); err != nil {
 		tb.Fatal(err)
 	}
 	fi, err := f.Stat()
@@ -581,34 +632,48 @@ func createSyntheticHAR(tb testing.TB, path string, n, textLen int) int64 {
 const bigN = 100_000
 
 var (
-	bigOnce sync.Once
-	bigDir  string // removed by TestMain
-	bigPath string
-	bigSize int64
+	bigDirOnce sync.Once
+	bigDir     string // removed by TestMain
+	bigHARs    [2]struct {
+		once sync.Once
+		path string
+		size int64
+	}
 )
 
-// big100k returns the path of a generated 100,000-entry HAR, shared by
-// Test100k and BenchmarkRead100k.
-func big100k(tb testing.TB) (string, int64) {
+// big100k returns the path and size of a generated 100,000-entry HAR,
+// compact or indented, shared by Test100k and BenchmarkRead100k.
+func big100k(tb testing.TB, indent bool) (string, int64) {
 	tb.Helper()
-	bigOnce.Do(func() {
+	bigDirOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "har-test-")
 		if err != nil {
 			tb.Fatal(err)
 		}
 		bigDir = dir
-		p := filepath.Join(dir, "100k.har")
-		bigSize = createSyntheticHAR(tb, p, bigN, 0)
-		bigPath = p
 	})
-	if bigPath == "" {
+	h := &bigHARs[0]
+	name := "100k.har"
+	if indent {
+		h = &bigHARs[1]
+		name = "100k-indented.har"
+	}
+	h.once.Do(func() {
+		if bigDir == "" {
+			return
+		}
+		p := filepath.Join(bigDir, name)
+		h.size = createSyntheticHAR(tb, p, bigN, 0, indent)
+		h.path = p
+	})
+	if h.path == "" {
 		tb.Fatal("generating the 100k HAR failed earlier")
 	}
-	return bigPath, bigSize
+	return h.path, h.size
 }
 
 func Test100k(t *testing.T) {
-	path, size := big100k(t)
+	path, size := big100k(t, false)
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -649,32 +714,42 @@ func Test100k(t *testing.T) {
 	}
 }
 
+// BenchmarkRead100k reads a 100,000-entry HAR, with each entry on one line
+// (as a compact exporter writes it) and indented (as DevTools write it).
 func BenchmarkRead100k(b *testing.B) {
-	path, size := big100k(b)
-	b.SetBytes(size)
-	b.ReportAllocs()
-	cpu0 := cpuTime()
-	for b.Loop() {
-		f, err := os.Open(path)
-		if err != nil {
-			b.Fatal(err)
+	for _, indent := range []bool{false, true} {
+		name := "compact"
+		if indent {
+			name = "indented"
 		}
-		n := 0
-		err = Read(f, func(*Entry) error { n++; return nil })
-		f.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n != bigN {
-			b.Fatalf("read %d entries, want %d", n, bigN)
-		}
-	}
-	b.ReportMetric(float64(bigN)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
-	if cpu := cpuTime() - cpu0; cpu0 > 0 {
-		// Wall-clock figures above suffer when the machine is busy; CPU
-		// time does not (much).
-		b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/op")
-		b.ReportMetric(float64(bigN)*float64(b.N)/cpu.Seconds(), "entries/cpu-s")
+		b.Run(name, func(b *testing.B) {
+			path, size := big100k(b, indent)
+			b.SetBytes(size)
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				f, err := os.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				err = Read(f, func(*Entry) error { n++; return nil })
+				f.Close()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n != bigN {
+					b.Fatalf("read %d entries, want %d", n, bigN)
+				}
+			}
+			b.ReportMetric(float64(bigN)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+			if cpu := cpuTime() - cpu0; cpu0 > 0 {
+				// Wall-clock figures suffer when the machine is busy; CPU
+				// time does not (much).
+				b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/op")
+				b.ReportMetric(float64(bigN)*float64(b.N)/cpu.Seconds(), "entries/cpu-s")
+			}
+		})
 	}
 }
 
@@ -690,7 +765,7 @@ func TestBoundedMemory(t *testing.T) {
 		limit   = 32 << 20
 	)
 	path := filepath.Join(t.TempDir(), "bodies.har")
-	size := createSyntheticHAR(t, path, n, textLen)
+	size := createSyntheticHAR(t, path, n, textLen, false)
 	if size < n*textLen {
 		t.Fatalf("file is only %d bytes", size)
 	}
@@ -701,6 +776,7 @@ func TestBoundedMemory(t *testing.T) {
 	defer f.Close()
 
 	runtime.GC()
+	start, cpu0 := time.Now(), cpuTime()
 	var ms runtime.MemStats
 	var peak uint64
 	sample := func() {
@@ -727,8 +803,9 @@ func TestBoundedMemory(t *testing.T) {
 	if count != n {
 		t.Fatalf("read %d entries, want %d", count, n)
 	}
-	t.Logf("file %.1f MB; HeapInuse after GC at entry %d: %.2f MiB; peak sampled: %.2f MiB",
-		float64(size)/1e6, n/2, float64(afterGC)/(1<<20), float64(peak)/(1<<20))
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	t.Logf("file %.1f MB read in %v (CPU %v); HeapInuse after GC at entry %d: %.2f MiB; peak sampled: %.2f MiB",
+		float64(size)/1e6, elapsed.Round(time.Millisecond), cpu.Round(time.Millisecond), n/2, float64(afterGC)/(1<<20), float64(peak)/(1<<20))
 	if afterGC > limit || peak > limit {
 		t.Errorf("HeapInuse after GC %d, peak %d; want both under %d", afterGC, peak, limit)
 	}
@@ -748,15 +825,21 @@ func FuzzRead(f *testing.F) {
 		`{"log":{"entries":[{"request":{"url":"a"},"_initiator":"https://x.test/","_webSocketMessages":[{"type":"send","opcode":1,"data":"hi"}]}],"pages":[{"id":"page_1"}]}}`,
 		"{\"log\":{\"entries\":[\n{\"request\":{\"url\":\"a\"}}\n{\"request\":{\"url\":\"b\"}}]}}",
 		`{"log":{"entries":[{"request":{"url":"a"},"response":{"status":200.5}}]}}`,
+		"{\n  \"log\": {\n    \"entries\": [\n      {\n        \"request\": {\"url\": \"a\"}\n      }\n    ]\n  }\n}\n",
+		"{\r\n\t\"log\": {\r\n\t\t\"entries\": [\r\n\t\t\t{\"request\": {\"url\": \"a\n \"}}\r\n\t\t]}}",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		n1, err1 := fuzzRead(t, bytes.NewReader(data))
-		n2, err2 := fuzzRead(t, iotest.OneByteReader(bytes.NewReader(data)))
+		n1, err1 := fuzzRead(t, bytes.NewReader(data), false)
+		n2, err2 := fuzzRead(t, iotest.OneByteReader(bytes.NewReader(data)), false)
 		if n1 != n2 || fmt.Sprint(err1) != fmt.Sprint(err2) {
 			t.Fatalf("reads in one go and byte by byte differ:\n%d, %v\n%d, %v", n1, err1, n2, err2)
+		}
+		n3, err3 := fuzzRead(t, bytes.NewReader(data), true)
+		if n1 != n3 || fmt.Sprint(err1) != fmt.Sprint(err3) {
+			t.Fatalf("reads with and without dropping indentation differ:\n%d, %v\n%d, %v", n1, err1, n3, err3)
 		}
 		if err1 != nil && err1.Error() == "" {
 			t.Fatal("empty error message")
@@ -793,9 +876,9 @@ func FuzzRead(f *testing.F) {
 	})
 }
 
-func fuzzRead(t *testing.T, r io.Reader) (int, error) {
+func fuzzRead(t *testing.T, r io.Reader, keepIndent bool) (int, error) {
 	n := 0
-	err := Read(r, func(e *Entry) error {
+	_, err := read(r, func(e *Entry) error {
 		if e.Index != n {
 			t.Fatalf("entry %d has Index %d", n, e.Index)
 		}
@@ -804,6 +887,239 @@ func fuzzRead(t *testing.T, r io.Reader) (int, error) {
 		}
 		n++
 		return nil
-	})
+	}, keepIndent)
 	return n, err
+}
+
+// --- Hand-written field decoders, checked against encoding/json -----------
+
+// checkHeaderList decodes b both as headerList and, with encoding/json, as
+// []Header, and reports any difference.
+func checkHeaderList(t *testing.T, b []byte) {
+	t.Helper()
+	var want []Header
+	errW := json.Unmarshal(b, &want)
+	var got headerList
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("%q: %v", b, err)
+	}
+	if (errW == nil) != (got.err == nil) {
+		t.Fatalf("%q: headerList error %v, encoding/json error %v", b, got.err, errW)
+	}
+	if errW == nil && !reflect.DeepEqual(got.list, want) {
+		t.Fatalf("%q:\nheaderList    %#v\nencoding/json %#v", b, got.list, want)
+	}
+}
+
+// checkInitiator decodes b as initiator and compares the result with
+// encoding/json's view of the object's "type" field.
+func checkInitiator(t *testing.T, b []byte) {
+	t.Helper()
+	// encoding/json into a string field, ignoring type errors (it goes on
+	// after one), is what initiator implements.
+	var want struct {
+		Type string `json:"type"`
+	}
+	_ = json.Unmarshal(b, &want)
+	w := want.Type
+	var got initiator
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("%q: %v", b, err)
+	}
+	if got.typ != w {
+		t.Fatalf("%q: initiator %q, encoding/json %q", b, got.typ, w)
+	}
+}
+
+var fieldSeeds = []string{
+	`[]`,
+	`null`,
+	`[null]`,
+	`{}`,
+	`"x"`,
+	`[{"name":"a","value":"b"},{"name":"c","value":"d","comment":"e"}]`,
+	`[ { "value" : "v" , "name" : "n" } , { } ]`,
+	`[{"name":"a\u00e9\n\"q\"","value":"\ud83d\ude00 \ud800 x"}]`,
+	"[{\"name\":\"\xff\xfe\",\"value\":\"ok\xc3\"}]",
+	`[{"Name":"a","VALUE":"b","n\u0061me":"c"}]`,
+	"[{\"nam\u212a\":\"kelvin\",\"name\":\"x\"}]",
+	`[{"name":"a","name":null,"value":"v","value":"w"}]`,
+	`[{"name":1}]`,
+	`[{"name":"a","value":["b"]}]`,
+	`[{"name":"a"},"b"]`,
+	`[{"name":{"x":["]",{"y":"\"}"}]},"value":"v"}]`,
+	`[{"name":"a\\","value":"b\\\\\""}]`,
+	`{"type":"script","stack":{"callFrames":[{"type":"x"}]}}`,
+	`{"stack":{},"TYPE":"parser"}`,
+	`{"t\u0079pe":"preload"}`,
+	`{"type":7}`,
+	`{"type":"\u0073cript"}`,
+	`{"type":"a","type":null}`,
+	`"https://example.test/app.js"`,
+}
+
+func TestHandDecoders(t *testing.T) {
+	for _, s := range fieldSeeds {
+		checkHeaderList(t, []byte(s))
+		checkInitiator(t, []byte(s))
+	}
+	// Two allocations per list: the slice, and one string that all names
+	// and values share.
+	in := []byte(`[{"name":"a","value":"bc"},{"name":"d","value":""},{"name":"user-agent","value":"Mozilla/5.0"}]`)
+	var h headerList
+	allocs := testing.AllocsPerRun(100, func() { h.UnmarshalJSON(in) })
+	if want := hs("a", "bc", "d", "", "user-agent", "Mozilla/5.0"); !reflect.DeepEqual(h.list, want) {
+		t.Errorf("got %#v, want %#v", h.list, want)
+	}
+	if allocs > 2 {
+		t.Errorf("%v allocations per header list, want 2", allocs)
+	}
+}
+
+func FuzzHandDecoders(f *testing.F) {
+	for _, s := range fieldSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return // encoding/json checks the input before they see it
+		}
+		checkHeaderList(t, b)
+		checkInitiator(t, b)
+	})
+}
+
+// chunkReader returns at most n bytes per Read.
+type chunkReader struct {
+	r io.Reader
+	n int
+}
+
+func (c chunkReader) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c.n)]) }
+
+// TestTape checks the tape on its own: it hands on the input without BOM
+// and indentation, and maps every offset it still holds back to the right
+// line and column of the input, across chunk boundaries and compactions.
+func TestTape(t *testing.T) {
+	defer func(old int64) { releaseMin = old }(releaseMin)
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("ab{}\" \t\n\n\r")
+	for iter := range 300 {
+		in := make([]byte, rng.IntN(400))
+		for i := range in {
+			in[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		if iter%3 == 0 {
+			in = append([]byte("\uFEFF"), in...)
+		}
+		if iter%7 == 0 { // indentation longer than maxIndent
+			in = append(in, "\n"+strings.Repeat(" \t", maxIndent/2+rng.IntN(20))+"x\n"+strings.Repeat(" ", 2*maxIndent+1)...)
+		}
+		releaseMin = int64(rng.IntN(40))
+		keep := iter%5 == 4
+
+		// The reference: what the decoder should see, and where each of
+		// its bytes was in the input (without the BOM).
+		src := bytes.TrimPrefix(in, []byte("\uFEFF"))
+		var want []byte
+		var orig []int
+		for i := 0; i < len(src); i++ {
+			want = append(want, src[i])
+			orig = append(orig, i)
+			if src[i] == '\n' && !keep {
+				for k := 0; k < maxIndent && i+1 < len(src) && (src[i+1] == ' ' || src[i+1] == '\t'); k++ {
+					i++
+				}
+			}
+		}
+		orig = append(orig, len(src)) // the end
+		wantPos := func(off int64) (int64, int64) {
+			o := orig[off]
+			before := src[:o]
+			return int64(bytes.Count(before, []byte{'\n'})) + 1, int64(o - (bytes.LastIndexByte(before, '\n') + 1) + 1)
+		}
+
+		tp := &tape{r: chunkReader{bytes.NewReader(in), 1 + rng.IntN(9)}, keepIndent: keep}
+		var got []byte
+		for {
+			p := make([]byte, 1+rng.IntN(13))
+			n, err := tp.Read(p)
+			got = append(got, p[:n]...)
+			if !keep && len(tp.indents) != bytes.Count(tp.buf, []byte{'\n'}) {
+				t.Fatalf("%q: %d indents for %d newlines", in, len(tp.indents), bytes.Count(tp.buf, []byte{'\n'}))
+			}
+			if fed := tp.base + int64(tp.fed); fed > tp.base {
+				tp.release(tp.base + rng.Int64N(fed-tp.base+1))
+			}
+			// Offsets of bytes handed on, and at the end of the input the
+			// offset just past it. (Until then, the column just past the
+			// last byte read is not known: more indentation may follow.)
+			last := tp.base + int64(tp.fed) - 1
+			if err == io.EOF {
+				last++
+			}
+			for off := tp.base; off <= last; off++ {
+				l, c := tp.position(off)
+				if wl, wc := wantPos(off); l != wl || c != wc {
+					t.Fatalf("%q (keep %v): offset %d at line %d, column %d; want line %d, column %d", in, keep, off, l, c, wl, wc)
+				}
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%q (keep %v):\n got %q\nwant %q", in, keep, got, want)
+		}
+	}
+}
+
+// TestDeepErrorPosition breaks a byte deep inside a large indented HAR
+// (after many compactions of the tape) and checks the reported position
+// against a count over the whole input.
+func TestDeepErrorPosition(t *testing.T) {
+	var buf bytes.Buffer
+	if err := writeSyntheticHAR(&buf, 3000, 300, true); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	for _, tc := range []struct {
+		entry  int
+		marker string
+		offset int // of the byte to break, from the marker
+		msg    string
+	}{
+		{2500, `"status": `, len(`"status": `), "invalid character 'x' looking for beginning of value"},
+		{2999, `"wait": `, len(`"wait": `) + 3, "invalid character 'x' after decimal point in numeric literal"},
+		{1234, `"_priority"`, len(`"_priority"`), "invalid character 'x' after object key"},
+	} {
+		// Find the marker in the given entry.
+		pos := 0
+		for range tc.entry + 1 {
+			i := bytes.Index(data[pos:], []byte(`"_initiator"`))
+			if i < 0 {
+				t.Fatal("entry not found")
+			}
+			pos += i + 1
+		}
+		i := bytes.Index(data[pos:], []byte(tc.marker))
+		if i < 0 {
+			t.Fatal("marker not found")
+		}
+		pos += i + tc.offset
+		bad := bytes.Clone(data)
+		bad[pos] = 'x'
+		line := bytes.Count(bad[:pos], []byte{'\n'}) + 1
+		col := pos - bytes.LastIndexByte(bad[:pos], '\n')
+		want := fmt.Sprintf("entry %d: line %d, column %d: %s", tc.entry, line, col, tc.msg)
+		for _, r := range []io.Reader{bytes.NewReader(bad), chunkReader{bytes.NewReader(bad), 1000}} {
+			err := Read(r, func(*Entry) error { return nil })
+			if err == nil || err.Error() != want {
+				t.Errorf("got %v\nwant %s", err, want)
+			}
+		}
+	}
 }

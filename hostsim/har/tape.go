@@ -5,32 +5,55 @@ import (
 	"io"
 )
 
-// releaseMin is the least number of released bytes worth compacting.
-const releaseMin = 32 << 10
+// releaseMin is the least number of released bytes worth compacting (a
+// variable for tests).
+var releaseMin int64 = 32 << 10
 
 // readChunk is how much the tape asks its reader for at a time. The
 // decoder itself reads in whatever room its buffer has left, often a few
 // hundred bytes; reading larger chunks here saves system calls.
 const readChunk = 64 << 10
 
-// tape sits between the input and the JSON decoder. It reads the input in
-// large chunks, drops a leading UTF-8 byte-order mark, and keeps the bytes
-// the decoder may still report an error about (those from the last release
-// point on), so that a syntax error's byte offset can be turned into a
-// line and column. Bytes before the release point are discarded after
-// their newlines are counted, which keeps memory proportional to the
-// decoder's own buffer (about one entry), not to the file. Offsets are
-// stream offsets after the BOM.
+// tape sits between the input and the JSON decoder.
+//
+// It reads the input in large chunks and drops a leading UTF-8 byte-order
+// mark.
+//
+// It drops indentation: spaces and tabs right after a newline. DevTools
+// write HAR files indented, and indentation is about half of such a file;
+// encoding/json scans every byte twice (once to find the end of an entry,
+// once to decode it), so not handing it the indentation nearly halves its
+// work. This never changes what the decoder finds: outside strings, white
+// space after a newline is insignificant and the newline itself still
+// separates tokens; inside a string a raw newline is already an error, at
+// the newline, before the dropped bytes.
+//
+// It keeps the bytes the decoder may still report an error about (those
+// from the last release point on), so that a syntax error's byte offset can
+// be turned into a line and column. Bytes before the release point are
+// discarded after their newlines are counted, which keeps memory
+// proportional to the decoder's own buffer (about one entry), not to the
+// file. Offsets are offsets in what the decoder sees; position maps them
+// back to lines and columns of the input.
 type tape struct {
-	r       io.Reader
-	err     error // from r; handed on once the buffered bytes are used up
-	started bool
+	r          io.Reader
+	err        error // from r; handed on once the buffered bytes are used up
+	started    bool
+	keepIndent bool // for tests: hand the input on unchanged
 
-	buf       []byte // buf[0] is at stream offset base
+	buf       []byte // buf[0] is at offset base
 	fed       int    // buf[:fed] has been handed to the decoder
 	base      int64
 	lines     int64 // newlines before base
 	lineStart int64 // offset just after the last newline before base
+
+	// indents[i] is how many bytes of indentation (at most maxIndent)
+	// were dropped after the i-th newline in buf; baseIndent is that count
+	// for the last newline before base. inIndent says the last byte read
+	// was a newline or dropped indentation.
+	indents    []uint8
+	baseIndent int64
+	inIndent   bool
 }
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
@@ -40,7 +63,7 @@ func (t *tape) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if t.fed == len(t.buf) {
+	for t.fed == len(t.buf) {
 		if t.err != nil {
 			return 0, t.err
 		}
@@ -48,9 +71,6 @@ func (t *tape) Read(p []byte) (int, error) {
 	}
 	n := copy(p, t.buf[t.fed:])
 	t.fed += n
-	if n == 0 {
-		return 0, t.err
-	}
 	return n, nil
 }
 
@@ -61,19 +81,24 @@ func (t *tape) fill() {
 		copy(nb, t.buf)
 		t.buf = nb
 	}
-	n, err := t.r.Read(t.buf[len(t.buf):cap(t.buf)])
+	old := len(t.buf)
+	n, err := t.r.Read(t.buf[old:cap(t.buf)])
 	for tries := 1; n == 0 && err == nil; tries++ {
 		if tries == 100 {
 			err = io.ErrNoProgress
 			break
 		}
-		n, err = t.r.Read(t.buf[len(t.buf):cap(t.buf)])
+		n, err = t.r.Read(t.buf[old:cap(t.buf)])
 	}
-	t.buf = t.buf[:len(t.buf)+n]
+	t.buf = t.buf[:old+n]
 	t.err = err
 	if !t.started {
 		// Look at the first three bytes for a byte-order mark.
-		for len(t.buf) < len(bom) && t.err == nil {
+		for tries := 0; len(t.buf) < len(bom) && t.err == nil; tries++ {
+			if tries == 100 {
+				t.err = io.ErrNoProgress
+				break
+			}
 			n, t.err = t.r.Read(t.buf[len(t.buf):cap(t.buf)])
 			t.buf = t.buf[:len(t.buf)+n]
 		}
@@ -82,29 +107,95 @@ func (t *tape) fill() {
 			t.buf = t.buf[:copy(t.buf, t.buf[len(bom):])]
 		}
 	}
+	if !t.keepIndent {
+		t.dropIndent(old)
+	}
 }
 
-// end returns the stream offset just past the last byte read.
+// maxIndent is the most indentation dropped after one newline; the rest
+// goes to the decoder. It keeps indents to a byte per newline.
+const maxIndent = 255
+
+// dropIndent removes indentation from buf[from:], in place, recording how
+// much it removed after each newline.
+func (t *tape) dropIndent(from int) {
+	b := t.buf
+	w, r := from, from
+	for r < len(b) {
+		if t.inIndent {
+			k := r
+			room := maxIndent - t.lastIndent()
+			for r < len(b) && r-k < room && (b[r] == ' ' || b[r] == '\t') {
+				r++
+			}
+			t.addIndent(r - k)
+			if r == len(b) && r-k < room {
+				break // the indentation may go on in the next chunk
+			}
+			t.inIndent = false
+			if r == len(b) {
+				break
+			}
+		}
+		j := bytes.IndexByte(b[r:], '\n')
+		if j < 0 {
+			w += copy(b[w:], b[r:])
+			break
+		}
+		j++ // keep the newline
+		if w != r {
+			copy(b[w:], b[r:r+j])
+		}
+		w += j
+		r += j
+		t.indents = append(t.indents, 0)
+		t.inIndent = true
+	}
+	t.buf = b[:w]
+}
+
+// lastIndent returns the indentation dropped so far after the last newline.
+func (t *tape) lastIndent() int {
+	if len(t.indents) > 0 {
+		return int(t.indents[len(t.indents)-1])
+	}
+	return int(t.baseIndent) // that newline has been released
+}
+
+// addIndent adds n to the indentation dropped after the last newline.
+func (t *tape) addIndent(n int) {
+	if len(t.indents) > 0 {
+		t.indents[len(t.indents)-1] += uint8(n)
+	} else {
+		t.baseIndent += int64(n)
+	}
+}
+
+// end returns the offset just past the last byte read.
 func (t *tape) end() int64 { return t.base + int64(len(t.buf)) }
 
 // release tells the tape that no error will be reported about bytes
-// before stream offset off.
+// before offset off.
 func (t *tape) release(off int64) {
 	drop := off - t.base
 	if drop < releaseMin || drop < int64(len(t.buf))/2 || drop > int64(t.fed) {
 		return // compact rarely, so that copying stays cheap overall
 	}
 	d := t.buf[:drop]
-	t.lines += int64(bytes.Count(d, []byte{'\n'}))
-	if i := bytes.LastIndexByte(d, '\n'); i >= 0 {
-		t.lineStart = t.base + int64(i) + 1
+	if nl := bytes.Count(d, []byte{'\n'}); nl > 0 {
+		t.lines += int64(nl)
+		t.lineStart = t.base + int64(bytes.LastIndexByte(d, '\n')) + 1
+		if !t.keepIndent {
+			t.baseIndent = int64(t.indents[nl-1])
+			t.indents = t.indents[:copy(t.indents, t.indents[nl:])]
+		}
 	}
 	t.buf = t.buf[:copy(t.buf, t.buf[drop:])]
 	t.fed -= int(drop)
 	t.base = off
 }
 
-// from returns the retained bytes from stream offset off on.
+// from returns the retained bytes from offset off on.
 func (t *tape) from(off int64) []byte {
 	i := off - t.base
 	if i < 0 || i > int64(len(t.buf)) {
@@ -125,16 +216,21 @@ func (t *tape) skipSpace(off int64) int64 {
 	return off
 }
 
-// position returns the 1-based line and byte column of stream offset off.
-// Offsets before the release point cannot happen in practice; they are
-// clamped to it.
+// position returns the 1-based line and byte column in the input of
+// offset off. Offsets before the release point cannot happen in practice;
+// they are clamped to it.
 func (t *tape) position(off int64) (line, col int64) {
 	off = max(t.base, min(off, t.end()))
 	d := t.buf[:off-t.base]
-	line = t.lines + int64(bytes.Count(d, []byte{'\n'})) + 1
-	start := t.lineStart
-	if i := bytes.LastIndexByte(d, '\n'); i >= 0 {
-		start = t.base + int64(i) + 1
+	nl := bytes.Count(d, []byte{'\n'})
+	line = t.lines + int64(nl) + 1
+	start, indent := t.lineStart, t.baseIndent
+	if nl > 0 {
+		start = t.base + int64(bytes.LastIndexByte(d, '\n')) + 1
+		indent = 0
+		if !t.keepIndent {
+			indent = int64(t.indents[nl-1])
+		}
 	}
-	return line, off - start + 1
+	return line, off - start + indent + 1
 }
