@@ -233,9 +233,9 @@ type StepResult struct {
 	// EvTick (or any event) for pending timers to fire; 0 when none.
 	NextWake int64 `json:"nextWake"`
 	// InFlight, Queued and Sockets describe the engine after the event.
-	InFlight int `json:"inFlight"`
-	Queued   int `json:"queued"`
-	Sockets  int `json:"sockets"`
+	InFlight int  `json:"inFlight"`
+	Queued   int  `json:"queued"`
+	Sockets  int  `json:"sockets"`
 	Hidden   bool `json:"hidden"`
 }
 

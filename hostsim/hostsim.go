@@ -437,7 +437,6 @@ func (i *Instance) Debug(ctx context.Context, op uint32) ([]byte, error) {
 	return i.Raw(ctx, "mpnet_debug", b[:])
 }
 
-
 type limitedWriter struct {
 	w *bytes.Buffer
 	n int

@@ -385,7 +385,7 @@ func (e *Engine) place(c *call) {
 			e.queue.push(c)
 			e.emit(abi.Action{Type: abi.ActQueue, ID: c.id, API: c.api, Reason: "pool", Position: e.queue.n, Rule: "R7", At: e.now,
 				Message: fmt.Sprintf("[R7] %d calls are in flight: this one waits in the queue (position %d) until one finishes", e.running, e.queue.n),
-				Fix: fix})
+				Fix:     fix})
 			return
 		}
 		e.report(c, "R7", "warning", fmt.Sprintf("[R7] %d calls are in flight: on device this one would wait in the queue", e.running), fix)

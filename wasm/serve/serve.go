@@ -179,7 +179,6 @@ func (s *Instance) Body(msg []byte) []byte {
 	})
 }
 
-
 // MemJSON formats the module's memory statistics for mpnet_debug.
 func MemJSON(heapAlloc, heapSys uint64, numGC uint32) []byte {
 	return []byte(fmt.Sprintf(`{"heapAlloc":%d,"heapSys":%d,"numGC":%d}`, heapAlloc, heapSys, numGC))
