@@ -49,8 +49,6 @@ func ErrMsg(api, reason string) string {
 		prefix = "createTCPSocket"
 	case "udp":
 		prefix = "createUDPSocket"
-	case "resource":
-		prefix = "resource"
 	}
 	return prefix + ":fail " + reason
 }
@@ -123,7 +121,10 @@ func Judge(c *config.Compiled, req abi.CheckRequest) (abi.Decision, error) {
 		d.Allowed, d.Proceed = true, true
 		return d, nil
 	}
-	d.Rule, d.ErrMsg, d.Fix, d.Console = v.rule, ErrMsg(req.API, v.reason), v.fix, v.console
+	d.Rule, d.Fix, d.Console = v.rule, v.fix, v.console
+	if req.API != "resource" {
+		d.ErrMsg = ErrMsg(req.API, v.reason)
+	}
 	d.Message = fmt.Sprintf("[%s] %s", v.rule, v.message)
 	d.Proceed = c.Mode != "enforce" || !c.URLCheck
 	return d, nil
@@ -171,8 +172,11 @@ func violation(c *config.Compiled, api, list, raw string, d *abi.Decision) *verd
 	}
 	addFix := addFixFor(entry)
 	if scheme != want {
-		return notInList("R1", fmt.Sprintf("%s uses %s:, %s needs %s:", raw, scheme, api, want),
-			fmt.Sprintf("serve it over %s and call %s", want, want+"://"+strings.TrimPrefix(raw, scheme+"://")))
+		fix := fmt.Sprintf("serve it over %s and call %s", want, want+"://"+strings.TrimPrefix(strings.TrimSpace(raw), scheme+"://"))
+		if host.IsLocal() || host.Kind != urlhost.Domain {
+			fix = fmt.Sprintf("serve it over %s from a domain name and %s; local hosts (R3) and IP addresses (R2) never work on device", want, addFixFor(want+"://<that domain>"))
+		}
+		return notInList("R1", fmt.Sprintf("%s uses %s:, %s needs %s:", raw, scheme, api, want), fix)
 	}
 	if host.IsLocal() {
 		return notInList("R3", fmt.Sprintf("%s targets %s, a local host (localhost, loopback or unspecified address): the device never calls it", raw, host.String()),
