@@ -2,6 +2,8 @@
 //
 //	go run ./build            builds dist/mpnet.wasm and dist/hostsim
 //	go run ./build -o DIR     writes to DIR instead of dist/
+//	go run ./build demo       builds, then runs hostsim on the bundled demo
+//	go run ./build test       builds, then runs every test against that build
 //
 // The module is built once (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared);
 // the CLI and the extension use that one file.
@@ -16,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"mpnet/internal/buildwasm"
 )
@@ -23,11 +26,30 @@ import (
 func main() {
 	out := flag.String("o", "dist", "output directory")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: go run ./build [-o DIR]\n\nBuilds the mpnet module (DIR/mpnet.wasm) and the hostsim CLI (DIR/hostsim).\n")
+		fmt.Fprintf(os.Stderr, `Usage: go run ./build [-o DIR] [demo | test]
+
+Builds the mpnet module (DIR/mpnet.wasm) and the hostsim CLI (DIR/hostsim).
+  demo   then lints the demo project and audits the demo preview HAR
+  test   then runs go vet and every test against the built module
+
+`)
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if err := build(*out); err != nil {
+	err := build(*out)
+	if err == nil {
+		switch flag.Arg(0) {
+		case "":
+		case "demo":
+			err = demo(*out)
+		case "test":
+			err = test(*out)
+		default:
+			flag.Usage()
+			os.Exit(2)
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "build:", err)
 		os.Exit(1)
 	}
@@ -55,6 +77,54 @@ func build(out string) error {
 		return err
 	}
 	fmt.Printf("cli     %s\n", exe)
+	return nil
+}
+
+// demo shows hostsim on the bundled demo project: lint of its files, two
+// checks, and the audit of a HAR saved from the demo preview.
+func demo(out string) error {
+	hostsim := filepath.Join(out, "hostsim")
+	steps := [][]string{
+		{"lint", "demo/project/project.config.json", "demo/project/app.json", "demo/project/domains.json"},
+		{"check", "--config", "demo/mpnet.json", "--api", "request", "https://api.example.com/user/profile"},
+		{"check", "--config", "demo/mpnet.json", "--api", "request", "https://ｌｏｃａｌｈｏｓｔ:3000/mock"},
+		{"audit", "--config", "demo/mpnet.json", "demo/preview.har"},
+	}
+	for _, args := range steps {
+		fmt.Printf("\n$ hostsim %s\n", strings.Join(args, " "))
+		cmd := exec.Command(hostsim, args...)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			// Exit status 1 means "found problems", which is the demo's point.
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+				return fmt.Errorf("hostsim %s: %w", args[0], err)
+			}
+		}
+	}
+	return nil
+}
+
+// test runs go vet and every Go test against the module just built.
+func test(out string) error {
+	wasm, err := filepath.Abs(filepath.Join(out, "mpnet.wasm"))
+	if err != nil {
+		return err
+	}
+	env := []string{"MPNET_WASM=" + wasm}
+	if err := run(env, "go", "vet", "./..."); err != nil {
+		return err
+	}
+	return run(env, "go", "test", "-count=1", "-timeout", "30m", "./...")
+}
+
+func run(env []string, name string, args ...string) error {
+	fmt.Printf("$ %s %s\n", name, strings.Join(args, " "))
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
+	}
 	return nil
 }
 
