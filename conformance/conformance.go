@@ -24,6 +24,7 @@ type Host interface {
 	Step(msg []byte) ([]byte, error)
 	// Body takes and returns framed messages (abi.Frame).
 	Body(msg []byte) ([]byte, error)
+	JudgeTLS(msg []byte) ([]byte, error)
 }
 
 // Vectors is the decoded vectors file.
@@ -33,6 +34,15 @@ type Vectors struct {
 	Sequences   []Sequence                 `json:"sequences"`
 	ConfigFiles []ConfigCase               `json:"configFiles"`
 	Bodies      []BodyCase                 `json:"bodies"`
+	TLS         []TLSCase                  `json:"tls"`
+}
+
+// TLSCase is a server's TLS facts and the expected R12 verdict.
+type TLSCase struct {
+	Name   string          `json:"name"`
+	Rules  []string        `json:"rules"`
+	Facts  json.RawMessage `json:"facts"`
+	Expect any             `json:"expect"`
 }
 
 // BodyCase is one response body and what R10 makes of it.
@@ -106,7 +116,7 @@ func Load() (*Vectors, error) {
 
 // Count returns the number of cases.
 func (v *Vectors) Count() int {
-	return len(v.Checks) + len(v.Sequences) + len(v.ConfigFiles) + len(v.Bodies)
+	return len(v.Checks) + len(v.Sequences) + len(v.ConfigFiles) + len(v.Bodies) + len(v.TLS)
 }
 
 // Rules lists every rule ID the vectors cover.
@@ -127,6 +137,9 @@ func (v *Vectors) Rules() []string {
 		add(c.Rules)
 	}
 	for _, c := range v.Bodies {
+		add(c.Rules)
+	}
+	for _, c := range v.TLS {
 		add(c.Rules)
 	}
 	var out []string
@@ -210,6 +223,7 @@ func Run(t *testing.T, newHost func(t *testing.T) Host) {
 			})
 		}
 	})
+	t.Run("tls", func(t *testing.T) { runTLS(t, v, newHost) })
 	t.Run("bodies", func(t *testing.T) {
 		h := newHost(t)
 		for _, c := range v.Bodies {
@@ -251,6 +265,25 @@ func Run(t *testing.T, newHost func(t *testing.T) Host) {
 			})
 		}
 	})
+}
+
+func runTLS(t *testing.T, v *Vectors, newHost func(t *testing.T) Host) {
+	h := newHost(t)
+	for _, c := range v.TLS {
+		t.Run(c.Name, func(t *testing.T) {
+			out, err := h.JudgeTLS(c.Facts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got any
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatalf("answer is not JSON: %s", out)
+			}
+			if p := Match(c.Expect, got, ""); p != "" {
+				t.Errorf("%s\ngot: %s", p, out)
+			}
+		})
+	}
 }
 
 func frame(hdr, payload []byte) []byte {

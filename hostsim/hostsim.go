@@ -125,7 +125,7 @@ func LoadBytes(ctx context.Context, bin []byte, opts Options) (*Module, error) {
 // Close releases the runtime and every instance.
 func (m *Module) Close(ctx context.Context) error { return m.rt.Close(ctx) }
 
-var exports = []string{"mpnet_abi_version", "mpnet_buffer", "mpnet_configure", "mpnet_check", "mpnet_step", "mpnet_body", "mpnet_status", "mpnet_debug"}
+var exports = []string{"mpnet_abi_version", "mpnet_buffer", "mpnet_configure", "mpnet_check", "mpnet_step", "mpnet_body", "mpnet_judge_tls", "mpnet_status", "mpnet_debug"}
 
 // Instance is one simulated mini program running in its own module instance.
 type Instance struct {
@@ -396,6 +396,13 @@ func (i *Instance) Step(ctx context.Context, ev abi.Event) (abi.StepResult, erro
 	var r abi.StepResult
 	err := i.do(ctx, "mpnet_step", ev, &r)
 	return r, err
+}
+
+// JudgeTLS has the module judge a server's TLS facts (R12).
+func (i *Instance) JudgeTLS(ctx context.Context, f abi.TLSFacts) (abi.TLSVerdict, error) {
+	var v abi.TLSVerdict
+	err := i.do(ctx, "mpnet_judge_tls", f, &v)
+	return v, err
 }
 
 // Status returns the engine's counters.

@@ -72,6 +72,9 @@ func (h wasmHost) Configure(m []byte) ([]byte, error) {
 func (h wasmHost) Check(m []byte) ([]byte, error) { return h.i.Raw(context.Background(), "check", m) }
 func (h wasmHost) Step(m []byte) ([]byte, error)  { return h.i.Raw(context.Background(), "step", m) }
 func (h wasmHost) Body(m []byte) ([]byte, error)  { return h.i.Raw(context.Background(), "body", m) }
+func (h wasmHost) JudgeTLS(m []byte) ([]byte, error) {
+	return h.i.Raw(context.Background(), "judge_tls", m)
+}
 
 // TestConformance runs the shared vectors on the built .wasm under wazero.
 func TestConformance(t *testing.T) {
@@ -234,8 +237,8 @@ func fakeModule(version byte) []byte {
 		0x60, 1, 0x7f, 1, 0x7e,
 		0x60, 0, 1, 0x7e,
 		0x60, 0, 0}
-	names := []string{"mpnet_abi_version", "mpnet_buffer", "mpnet_configure", "mpnet_check", "mpnet_step", "mpnet_body", "mpnet_status", "mpnet_debug", "_initialize"}
-	sig := []byte{0, 1, 2, 2, 2, 2, 3, 2, 4}
+	names := []string{"mpnet_abi_version", "mpnet_buffer", "mpnet_configure", "mpnet_check", "mpnet_step", "mpnet_body", "mpnet_judge_tls", "mpnet_status", "mpnet_debug", "_initialize"}
+	sig := []byte{0, 1, 2, 2, 2, 2, 2, 3, 2, 4}
 	funcs := append([]byte{byte(len(sig))}, sig...)
 	exp := []byte{byte(len(names) + 1)}
 	for i, n := range names {

@@ -109,6 +109,17 @@ func bodyExport(n uint32) uint64 {
 	return pack(inst.Body(msg))
 }
 
+// mpnet_judge_tls judges a server's certificates and TLS (abi.TLSFacts, R12).
+//
+//go:wasmexport mpnet_judge_tls
+func judgeTLS(n uint32) uint64 {
+	msg := input(n)
+	if msg == nil && n > 0 {
+		return badLength(n)
+	}
+	return pack(inst.JudgeTLS(msg))
+}
+
 // mpnet_status reports the engine's counters (abi.Status).
 //
 //go:wasmexport mpnet_status

@@ -19,6 +19,7 @@ import (
 	"mpnet/policy"
 	"mpnet/policy/body"
 	"mpnet/policy/config"
+	"mpnet/policy/tlsjudge"
 )
 
 // MaxMessage bounds one JSON message (bodies excepted).
@@ -142,6 +143,24 @@ func (s *Instance) Step(msg []byte) []byte {
 			return errorJSON("bad_message", "step: %v", err)
 		}
 		return marshal(r)
+	})
+}
+
+// JudgeTLS handles abi.TLSFacts and answers an abi.TLSVerdict (R12). It
+// needs no configuration.
+func (s *Instance) JudgeTLS(msg []byte) []byte {
+	return s.guard("judge_tls", func() []byte {
+		var f abi.TLSFacts
+		if err := decode(msg, &f); err != nil {
+			return errorJSON("bad_message", "judge_tls: %v", err)
+		}
+		if f.Host == "" {
+			return errorJSON("bad_message", "judge_tls: facts without a host")
+		}
+		if len(f.Chain) > 64 || len(f.Versions) > 16 {
+			return errorJSON("bad_message", "judge_tls: %d certificates and %d version probes, at most 64 and 16", len(f.Chain), len(f.Versions))
+		}
+		return marshal(tlsjudge.Judge(f))
 	})
 }
 
