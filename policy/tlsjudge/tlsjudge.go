@@ -40,7 +40,11 @@ func Judge(f abi.TLSFacts) abi.TLSVerdict {
 	case f.Error != "" && len(f.Chain) == 0:
 		add("connect", "error", both, fmt.Sprintf("%s: no TLS session could be made: %s", name, f.Error),
 			"check that the server is reachable on that port and speaks TLS (https/wss), not plain HTTP")
-		return finish(v, "request:fail "+shortErr(f.Error))
+		errMsg := "request:fail " + shortErr(f.Error)
+		if strings.Contains(strings.ToLower(f.Error), "timeout") || strings.Contains(strings.ToLower(f.Error), "timed out") {
+			errMsg = "request:fail timeout"
+		}
+		return finish(v, errMsg)
 	case len(f.Chain) == 0:
 		add("connect", "error", both, fmt.Sprintf("%s sent no certificate", name), "configure a certificate on the server")
 		return finish(v, ErrMsg)
@@ -86,6 +90,8 @@ func Judge(f abi.TLSFacts) abi.TLSVerdict {
 		}
 		add("chain", "error", both, fmt.Sprintf("%s does not send the intermediate certificate that issued its certificate (%q)%s: the chain is incomplete", name, leaf.Issuer, aia),
 			"configure the full chain on the server: the certificate followed by every intermediate (e.g. nginx ssl_certificate fullchain.pem; Apache SSLCertificateFile with the chain appended)")
+	case !f.Trusted && strings.Contains(f.TrustError, "expired or is not yet valid"):
+		// Only a validity period stands in the way: reported under validity.
 	case !f.Trusted:
 		add("trust", "error", both, fmt.Sprintf("%s's certificate chain does not lead to a root the phones trust (%s): %s", name, rootsName(f.RootsSource), f.TrustError),
 			"use a certificate from a CA in the iOS and Android root stores")

@@ -4,6 +4,10 @@
 //	hostsim check --config FILE --api API [--timeout MS] URL
 //	hostsim lint FILE...
 //	hostsim audit --config FILE [--json] HAR
+//	hostsim request|uploadFile|downloadFile [--config FILE] ... URL
+//	hostsim socket [--config FILE] wss://...
+//	hostsim cert HOST[:PORT]...
+//	hostsim serve
 //	hostsim version
 //
 // Exit status: 0 allowed / no problems, 1 a call would fail on device or the
@@ -37,7 +41,20 @@ Usage:
   hostsim lint FILE...     report configuration problems (C1-C4) in project files
   hostsim audit --config FILE [--json] HAR
                            judge every request of a HAR saved from DevTools
+  hostsim request [--config FILE] [--method M] [--header K:V]... [--data D] [--timeout MS] URL
+                           make the call as the client would; print its callback
+  hostsim uploadFile [--config FILE] --file PATH URL
+  hostsim downloadFile [--config FILE] [--output PATH] URL
+  hostsim socket [--config FILE] wss://URL...
+                           open WebSockets as connectSocket would; stdin lines are sent
+  hostsim cert [--roots FILE] HOST[:PORT]...
+                           the R12 report: certificates and TLS, verdicts for iOS and Android
+  hostsim serve [--ca FILE]
+                           start fixture servers on loopback, one per fault
   hostsim version          the module's ABI version and sha256
+
+Calls that reach servers take --resolve HOST:PORT:ADDR (like curl) and
+--roots FILE (trust these roots instead of the system's).
 
 Every command takes --module PATH (default: $MPNET_WASM, else mpnet.wasm beside
 this program, else dist/mpnet.wasm in this directory or a parent).
@@ -86,6 +103,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.audit(args[1:])
 	case "version":
 		err = e.version(args[1:])
+	case "request", "uploadFile", "downloadFile":
+		err = e.request(args[0], args[1:])
+	case "socket":
+		err = e.socket(args[1:])
+	case "cert":
+		err = e.cert(args[1:])
+	case "serve":
+		err = e.serve(args[1:])
 	default:
 		fmt.Fprintf(stderr, "hostsim: unknown command %q\n\n%s", args[0], usage)
 		return 2

@@ -1,0 +1,392 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"mpnet/abi"
+)
+
+// maxBody bounds a response body hostsim reads (the module's own bound).
+const maxBody = 64 << 20
+
+// callback is what the client hands the success or fail callback, plus
+// mpnet's findings.
+type callback struct {
+	ErrMsg       string            `json:"errMsg"`
+	StatusCode   int               `json:"statusCode,omitempty"`
+	Header       map[string]string `json:"header,omitempty"`
+	Data         any               `json:"data,omitempty"`
+	TempFilePath string            `json:"tempFilePath,omitempty"`
+	Findings     []finding         `json:"findings"`
+	// Timing, in ms: queued is time waiting for a slot, duration the call's total.
+	TimeoutMs  int64 `json:"timeoutMs,omitempty"`
+	DurationMs int64 `json:"durationMs"`
+}
+
+// httpCall holds the flags of request, uploadFile and downloadFile.
+type httpCall struct {
+	api     string
+	method  string
+	headers multiFlag
+	data    string
+	timeout string
+	file    string
+	name    string
+	forms   multiFlag
+	output  string
+}
+
+func (e *env) request(api string, args []string) error {
+	synopsis := map[string]string{
+		"request":      "request [--config FILE] [--method M] [--header K:V]... [--data D] [--timeout MS] [--resolve H:P:A] [--roots FILE] URL",
+		"uploadFile":   "uploadFile [--config FILE] --file PATH [--name NAME] [--form K=V]... [--header K:V]... [--timeout MS] URL",
+		"downloadFile": "downloadFile [--config FILE] [--output PATH] [--header K:V]... [--timeout MS] URL",
+	}[api]
+	fs, module := e.flags(api, synopsis)
+	var cf clientFlags
+	cf.register(fs)
+	h := &httpCall{api: api}
+	fs.Var(&h.headers, "header", "a request header K:V (repeatable); a Referer is dropped, as on device (R8)")
+	fs.StringVar(&h.timeout, "timeout", "", "the call's own timeout option in ms")
+	switch api {
+	case "request":
+		fs.StringVar(&h.method, "method", "GET", "HTTP method")
+		fs.StringVar(&h.data, "data", "", "request body; @FILE reads it from a file")
+	case "uploadFile":
+		fs.StringVar(&h.file, "file", "", "the local file to upload (required)")
+		fs.StringVar(&h.name, "name", "file", "the multipart field name of the file")
+		fs.Var(&h.forms, "form", "an extra multipart field K=V (repeatable)")
+	case "downloadFile":
+		fs.StringVar(&h.output, "output", "", "where to save the file (default: a temporary file, like the client's tempFilePath)")
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return badInput("want exactly one URL, got %d arguments", len(pos))
+	}
+	var timeout int64
+	if h.timeout != "" {
+		if timeout, err = strconv.ParseInt(h.timeout, 10, 64); err != nil {
+			return badInput("--timeout %q is not a whole number of milliseconds", h.timeout)
+		}
+	}
+	hdr := http.Header{}
+	var names []string
+	for _, kv := range h.headers {
+		k, v, ok := strings.Cut(kv, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return badInput("--header %q: want NAME:VALUE", kv)
+		}
+		hdr.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+		names = append(names, strings.TrimSpace(k))
+	}
+	var body []byte
+	if api == "request" && h.data != "" {
+		if strings.HasPrefix(h.data, "@") {
+			if body, err = os.ReadFile(h.data[1:]); err != nil {
+				return badInput("--data: %v", err)
+			}
+		} else {
+			body = []byte(h.data)
+		}
+	}
+	if api == "uploadFile" {
+		if h.file == "" {
+			return badInput("--file PATH is required")
+		}
+		if body, err = multipartBody(h, hdr); err != nil {
+			return err
+		}
+	}
+	c, err := e.newClient(*module, &cf)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	cb, err := c.do(api, pos[0], h, hdr, names, body, timeout)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(cb); err != nil {
+		return err
+	}
+	if !strings.HasSuffix(cb.ErrMsg, ":ok") {
+		return &exitError{code: 1}
+	}
+	for _, f := range cb.Findings {
+		if f.Severity == "error" {
+			return &exitError{code: 1}
+		}
+	}
+	return nil
+}
+
+// multipartBody builds an uploadFile body and sets its Content-Type.
+func multipartBody(h *httpCall, hdr http.Header) ([]byte, error) {
+	f, err := os.Open(h.file)
+	if err != nil {
+		return nil, badInput("--file: %v", err)
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for _, kv := range h.forms {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, badInput("--form %q: want K=V", kv)
+		}
+		w.WriteField(k, v)
+	}
+	part, err := w.CreateFormFile(h.name, filepath.Base(h.file))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(part, io.LimitReader(f, maxBody+1)); err != nil {
+		return nil, badInput("--file: %v", err)
+	}
+	if buf.Len() > maxBody {
+		return nil, badInput("--file: larger than %d MiB", maxBody>>20)
+	}
+	w.Close()
+	hdr.Set("Content-Type", w.FormDataContentType())
+	return buf.Bytes(), nil
+}
+
+// do performs one call with the client's semantics: the module's decision,
+// R12 on the server, the engine's timeout and Referer, R10 on the body.
+func (c *client) do(api, raw string, h *httpCall, hdr http.Header, names []string, body []byte, timeout int64) (*callback, error) {
+	ctx := c.e.ctx
+	began := time.Now()
+	cb := &callback{Findings: []finding{}}
+	fail := func(errMsg string) *callback {
+		cb.ErrMsg, cb.DurationMs = errMsg, time.Since(began).Milliseconds()
+		return cb
+	}
+	d, err := c.inst.Check(ctx, abi.CheckRequest{API: api, URL: raw, Timeout: timeout, Headers: names})
+	if err != nil {
+		return nil, badInput("%v", err)
+	}
+	cb.TimeoutMs = d.TimeoutMs
+	if !d.Allowed && !d.Proceed {
+		cb.Findings = append(cb.Findings, finding{Rule: d.Rule, Severity: "error", Message: d.Message, Fix: d.Fix})
+		cb.Findings = append(cb.Findings, warningFindings(d.Warnings)...)
+		return fail(d.ErrMsg), nil
+	}
+	u, host, port, err := target(raw, d.Host)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme == "https" {
+		_, v, err := c.judgeTLS(ctx, host, port, time.Duration(d.TimeoutMs)*time.Millisecond, nil)
+		if err != nil {
+			return nil, badInput("%v", err)
+		}
+		cb.Findings = append(cb.Findings, tlsFindings(v)...)
+		if !v.OK {
+			return fail(strings.Replace(v.ErrMsg, "request:", api+":", 1)), nil
+		}
+	}
+
+	// Open the call in the engine; it answers start (or block/queue), and
+	// later fail on timeout, through the Sim's timers.
+	events := make(chan abi.Action, 64)
+	id, err := c.sim.Open(ctx, abi.Event{API: api, URL: raw, Method: h.method, Timeout: timeout, Headers: names}, func(a abi.Action) { events <- a })
+	if err != nil {
+		return nil, badInput("%v", err)
+	}
+	callCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var forced map[string]string
+	started := false
+	for !started {
+		a := <-events
+		switch a.Type {
+		case abi.ActReport:
+			cb.Findings = append(cb.Findings, actionFinding(a))
+		case abi.ActBlock, abi.ActFail:
+			cb.Findings = append(cb.Findings, actionFinding(a))
+			return fail(a.ErrMsg), nil
+		case abi.ActStart:
+			started, forced = true, a.Headers
+		}
+	}
+	// Later actions (a timeout's fail, reports) arrive while the call runs.
+	var mu sync.Mutex
+	var failed abi.Action
+	var late []finding
+	stop := make(chan struct{})
+	watcherDone := make(chan struct{})
+	go func() {
+		defer close(watcherDone)
+		for {
+			select {
+			case a := <-events:
+				mu.Lock()
+				switch a.Type {
+				case abi.ActFail:
+					failed = a
+					cancel()
+				case abi.ActReport:
+					late = append(late, actionFinding(a))
+				}
+				mu.Unlock()
+			case <-stop:
+				return
+			}
+		}
+	}()
+	// finish reports the call done to the engine, stops the watcher and
+	// returns the callback: the engine's fail (timeout) wins over errMsg.
+	finish := func(errMsg string) *callback {
+		c.sim.Event(ctx, abi.Event{Type: abi.EvFinish, ID: id})
+		close(stop)
+		<-watcherDone
+		for len(events) > 0 {
+			if a := <-events; a.Type == abi.ActReport {
+				late = append(late, actionFinding(a))
+			}
+		}
+		cb.Findings = append(cb.Findings, late...)
+		if failed.Type != "" {
+			cb.Findings = append(cb.Findings, actionFinding(failed))
+			errMsg = failed.ErrMsg
+		}
+		return fail(errMsg)
+	}
+
+	method := h.method
+	switch api {
+	case "uploadFile":
+		method = "POST"
+	case "downloadFile", "":
+		method = "GET"
+	}
+	req, err := http.NewRequestWithContext(callCtx, method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, badInput("%v", err)
+	}
+	req.Header = hdr.Clone()
+	req.Header.Del("Referer")
+	for k, v := range forced {
+		req.Header.Set(k, v)
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", "mpnet-hostsim (MicroMessenger; miniProgram)")
+	}
+	transport := &http.Transport{
+		DialContext:            c.dial,
+		TLSClientConfig:        c.tlsConfig(host),
+		ForceAttemptHTTP2:      true,
+		MaxResponseHeaderBytes: 1 << 20,
+		Proxy:                  nil,
+	}
+	defer transport.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: transport}).Do(req)
+	if err != nil {
+		return finish(api + ":fail " + netReason(err)), nil
+	}
+	defer resp.Body.Close()
+	c.sim.Event(ctx, abi.Event{Type: abi.EvResponse, ID: id, Status: resp.StatusCode})
+	raw2, err := readLimited(resp.Body)
+	if err != nil {
+		return finish(api + ":fail " + netReason(err)), nil
+	}
+	cb.StatusCode = resp.StatusCode
+	cb.Header = map[string]string{}
+	for k, v := range resp.Header {
+		cb.Header[k] = strings.Join(v, ", ")
+	}
+	switch api {
+	case "downloadFile":
+		path, err := saveDownload(h.output, raw2)
+		if err != nil {
+			return nil, err
+		}
+		cb.TempFilePath = path
+	default:
+		res, out, err := c.inst.Body(ctx, abi.BodyRequest{API: api, ContentType: resp.Header.Get("Content-Type"), URL: raw}, raw2)
+		if err != nil {
+			return nil, badInput("%v", err)
+		}
+		for _, f := range warningFindings(res.Warnings) {
+			if res.Error != "" && f.Message == res.Error {
+				f.Severity = "error" // the conversion failed: garbled data on device
+			}
+			cb.Findings = append(cb.Findings, f)
+		}
+		cb.Data = string(out)
+		if api == "request" {
+			// dataType "json" (the default): parsed when it parses, else the string.
+			var v any
+			if json.Unmarshal(out, &v) == nil {
+				cb.Data = v
+			}
+		}
+	}
+	return finish(api + ":ok"), nil
+}
+
+func readLimited(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxBody {
+		return nil, fmt.Errorf("response body larger than %d MiB", maxBody>>20)
+	}
+	return b, nil
+}
+
+func saveDownload(path string, data []byte) (string, error) {
+	if path == "" {
+		f, err := os.CreateTemp("", "mpnet-download-*")
+		if err != nil {
+			return "", err
+		}
+		path = f.Name()
+		f.Close()
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return "", badInput("--output: %v", err)
+	}
+	return path, nil
+}
+
+// netReason shortens a Go network error to the part a developer needs.
+func netReason(err error) string {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case strings.Contains(msg, "connection refused"):
+		return "connection refused"
+	case strings.Contains(msg, "no such host"):
+		return "host not found (DNS)"
+	case strings.Contains(msg, "server response headers exceeded"), strings.Contains(msg, "header list too long"):
+		return "response headers too large"
+	case strings.Contains(msg, "first record does not look like a TLS handshake"), strings.Contains(msg, "tls:"):
+		return "ssl hand shake error"
+	}
+	if i := strings.LastIndex(msg, ": "); i >= 0 && i+2 < len(msg) {
+		return msg[i+2:]
+	}
+	return msg
+}

@@ -1,0 +1,196 @@
+// The one JavaScript loader of the mpnet module (dist/mpnet.wasm), used by
+// the extension's page runtime, its options page and the browser tests.
+// It speaks the ABI of wasm/ABI.md: one input buffer, answers as packed
+// pointer+length, JSON messages, framed bodies.
+//
+// A trap (a panic the module could not recover, running out of memory) kills
+// an instance; MpnetModule then starts a fresh one from the compiled module,
+// restores the configuration and replays the events since the engine was last
+// idle, exactly as hostsim does, and reports the trap through onTrap.
+
+import { WASI, File, OpenFile, ConsoleStdout } from "@bjorn3/browser_wasi_shim";
+
+/** The ABI version this loader speaks. */
+export const ABI_VERSION = 1;
+
+const EXPORTS = ["mpnet_abi_version", "mpnet_buffer", "mpnet_configure", "mpnet_check", "mpnet_step",
+  "mpnet_body", "mpnet_judge_tls", "mpnet_status", "mpnet_debug"];
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** An error answer of the module ({"error":{"code","message"}}). */
+export class ModuleError extends Error {
+  constructor(info) {
+    super(info.message);
+    this.code = info.code;
+  }
+}
+
+/** A trap: the instance died and was replaced. */
+export class TrapError extends Error {
+  constructor(exportName, cause, stderr) {
+    super(`the mpnet module trapped in ${exportName}: ${cause && cause.message ? cause.message : cause}; the instance was replaced`);
+    this.exportName = exportName;
+    this.cause = cause;
+    this.stderr = stderr;
+  }
+}
+
+function instantiate(module) {
+  const stderr = [];
+  const wasi = new WASI([], [], [
+    new OpenFile(new File([])),
+    ConsoleStdout.lineBuffered(() => {}),
+    ConsoleStdout.lineBuffered((line) => { if (stderr.length < 200) stderr.push(line); }),
+  ], { debug: false });
+  const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport });
+  for (const name of EXPORTS) {
+    if (typeof instance.exports[name] !== "function") {
+      throw new Error(`not an mpnet module: export ${name} is missing`);
+    }
+  }
+  wasi.initialize(instance);
+  const version = instance.exports.mpnet_abi_version();
+  if (version !== ABI_VERSION) {
+    throw new Error(`the module speaks ABI version ${version}, this loader understands version ${ABI_VERSION}: rebuild the extension`);
+  }
+  return { instance, stderr };
+}
+
+/** One simulated mini program running in its own instance of the module. */
+export class MpnetModule {
+  /**
+   * Compiles and instantiates the module.
+   * @param {BufferSource|WebAssembly.Module} source the .wasm bytes or a compiled module
+   */
+  static async load(source) {
+    const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
+    return new MpnetModule(module);
+  }
+
+  constructor(module) {
+    this.module = module;
+    this.restarts = 0;
+    this.onTrap = null;
+    this._config = null; // last successful configure message (bytes)
+    this._replay = []; // step messages since the engine was last idle
+    this._start();
+  }
+
+  _start() {
+    const { instance, stderr } = instantiate(this.module);
+    this.instance = instance;
+    this.exports = instance.exports;
+    this.stderr = stderr;
+  }
+
+  _raw(name, bytes) {
+    const x = this.exports;
+    let packed;
+    if (name === "mpnet_status") {
+      packed = x.mpnet_status();
+    } else if (name === "mpnet_debug") {
+      packed = x.mpnet_debug(bytes);
+    } else {
+      const ptr = x.mpnet_buffer(bytes.length) >>> 0;
+      // mpnet_buffer may have grown memory: take the view afterwards.
+      new Uint8Array(x.memory.buffer, ptr, bytes.length).set(bytes);
+      packed = x[name](bytes.length);
+    }
+    const p = BigInt.asUintN(64, BigInt(packed));
+    const ptr = Number(p >> 32n);
+    const len = Number(p & 0xffffffffn);
+    return new Uint8Array(x.memory.buffer, ptr, len).slice();
+  }
+
+  /** Sends raw bytes to an export; answers bytes. Traps are recovered. */
+  raw(name, bytes) {
+    if (!name.startsWith("mpnet_")) name = "mpnet_" + name;
+    let out;
+    try {
+      out = this._raw(name, bytes);
+    } catch (e) {
+      const stderr = this.stderr.join("\n");
+      this.restarts++;
+      this._restore();
+      const trap = new TrapError(name, e, stderr);
+      if (this.onTrap) this.onTrap(trap);
+      throw trap;
+    }
+    this._remember(name, bytes, out);
+    return out;
+  }
+
+  _restore() {
+    this._start();
+    if (this._config) this._raw("mpnet_configure", this._config);
+    for (const ev of this._replay) this._raw("mpnet_step", ev);
+  }
+
+  _remember(name, bytes, out) {
+    if (out[0] === 0x7b && dec.decode(out.subarray(0, 9)) === '{"error":') return;
+    if (name === "mpnet_configure") {
+      const req = JSON.parse(dec.decode(bytes));
+      const res = JSON.parse(dec.decode(out));
+      if (!req.dryRun && res.ok) this._config = bytes;
+    } else if (name === "mpnet_step") {
+      const r = JSON.parse(dec.decode(out));
+      if (r.inFlight === 0 && r.queued === 0 && r.sockets === 0 && !r.hidden) this._replay = [];
+      else this._replay.push(bytes);
+    }
+  }
+
+  _json(name, msg) {
+    const out = this.raw(name, enc.encode(typeof msg === "string" ? msg : JSON.stringify(msg)));
+    const v = JSON.parse(dec.decode(out));
+    if (v && v.error && typeof v.error.code === "string" && Object.keys(v).length === 1) throw new ModuleError(v.error);
+    return v;
+  }
+
+  /** mpnet_configure: {files:[{name,content}]} or {config}; answers the ConfigureResult. */
+  configure(req) { return this._json("mpnet_configure", req); }
+  /** mpnet_check: {api, url, timeout?, headers?}; answers the Decision. */
+  check(req) { return this._json("mpnet_check", req); }
+  /** mpnet_step: an Event; answers {actions, nextWake, inFlight, queued, sockets, hidden}. */
+  step(ev) { return this._json("mpnet_step", ev); }
+  /** mpnet_judge_tls: TLSFacts; answers the TLSVerdict. */
+  judgeTLS(facts) { return this._json("mpnet_judge_tls", facts); }
+  /** mpnet_status. */
+  status() { return JSON.parse(dec.decode(this.raw("mpnet_status", new Uint8Array(0)))); }
+
+  /**
+   * mpnet_body: R10 on a response body.
+   * @returns {{result: object, body: Uint8Array}}
+   */
+  body(header, bytes) {
+    const out = this.raw("mpnet_body", frame(enc.encode(JSON.stringify(header)), bytes));
+    const { head, payload } = unframe(out);
+    const result = JSON.parse(dec.decode(head));
+    if (result.error && result.error.code) throw new ModuleError(result.error);
+    return { result, body: payload };
+  }
+
+  /** Raw framed body call, for the conformance runner. */
+  bodyRaw(framed) { return this.raw("mpnet_body", framed); }
+
+  /** mpnet_debug: 1 GC, 2 trap (test hook), 3 memory statistics. */
+  debug(op) { return dec.decode(this.raw("mpnet_debug", op)); }
+}
+
+/** frame joins a header and a payload: uint32le(len(header)) | header | payload. */
+export function frame(header, payload) {
+  const out = new Uint8Array(4 + header.length + payload.length);
+  new DataView(out.buffer).setUint32(0, header.length, true);
+  out.set(header, 4);
+  out.set(payload, 4 + header.length);
+  return out;
+}
+
+/** unframe splits a framed message. */
+export function unframe(msg) {
+  if (msg.length < 4) throw new Error(`framed message is ${msg.length} bytes`);
+  const n = new DataView(msg.buffer, msg.byteOffset, msg.byteLength).getUint32(0, true);
+  if (n > msg.length - 4) throw new Error("bad framing");
+  return { head: msg.subarray(4, 4 + n), payload: msg.subarray(4 + n) };
+}
