@@ -1,19 +1,23 @@
 // Command build is the project's one build entry point:
 //
-//	go run ./build            builds dist/mpnet.wasm and dist/hostsim
+//	go run ./build            builds dist/mpnet.wasm, dist/hostsim, dist/extension and its zip
 //	go run ./build -o DIR     writes to DIR instead of dist/
-//	go run ./build demo       builds, then runs hostsim on the bundled demo
-//	go run ./build test       builds, then runs every test against that build
+//	go run ./build --config mpnet.json --origin 'http://localhost/*'
+//	                          bakes a default configuration and preview origins into the extension
+//	go run ./build demo       builds, then runs hostsim and the extension on the bundled demo
+//	go run ./build test       builds, then runs every test (Go and browser) against that build
 //
 // The module is built once (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared);
 // the CLI and the extension use that one file.
 package main
 
 import (
+	"archive/zip"
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,8 +27,18 @@ import (
 	"mpnet/internal/buildwasm"
 )
 
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
+
+var configs, origins, hosts multi
+
 func main() {
 	out := flag.String("o", "dist", "output directory")
+	flag.Var(&configs, "config", "project file to bake into the extension as its default configuration (repeatable)")
+	flag.Var(&origins, "origin", "preview origin match pattern that gets the runtime from install, e.g. http://localhost/* (repeatable)")
+	flag.Var(&hosts, "host", "API host match pattern the Referer rule may rewrite, e.g. https://api.example.com/* (repeatable)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, `Usage: go run ./build [-o DIR] [demo | test]
 
@@ -77,7 +91,58 @@ func build(out string) error {
 		return err
 	}
 	fmt.Printf("cli     %s\n", exe)
+	if err := run(nil, "bash", "scripts/install-deps.sh", "--npm-only"); err != nil {
+		return err
+	}
+	args := []string{"build/bundle.mjs", "--out", filepath.Join(out, "extension"), "--wasm", wasm}
+	for _, c := range configs {
+		args = append(args, "--config", c)
+	}
+	for _, o := range origins {
+		args = append(args, "--origin", o)
+	}
+	for _, h := range hosts {
+		args = append(args, "--host", h)
+	}
+	if err := run(nil, "node", args...); err != nil {
+		return err
+	}
+	zipPath := filepath.Join(out, "mpnet-extension.zip")
+	if err := zipDir(filepath.Join(out, "extension"), zipPath); err != nil {
+		return err
+	}
+	fmt.Printf("zip     %s\n", zipPath)
 	return nil
+}
+
+// zipDir packs dir's files into a zip (for the Chrome Web Store or sharing).
+func zipDir(dir, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	zw := zip.NewWriter(f)
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		w, err := zw.Create(filepath.ToSlash(rel))
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return zw.Close()
 }
 
 // demo shows hostsim on the bundled demo project: lint of its files, two
@@ -101,7 +166,12 @@ func demo(out string) error {
 			}
 		}
 	}
-	return nil
+	// The browser half: the demo preview page with the extension loaded.
+	if err := run(nil, "bash", "scripts/install-deps.sh"); err != nil {
+		return err
+	}
+	fmt.Println()
+	return run(nil, "node", "extension/tools/demo.mjs", "--out", filepath.Join(out, "demo"))
 }
 
 // test runs go vet and every Go test against the module just built.
@@ -111,10 +181,18 @@ func test(out string) error {
 		return err
 	}
 	env := []string{"MPNET_WASM=" + wasm}
+	if err := run(env, "bash", "scripts/install-deps.sh"); err != nil {
+		return err
+	}
 	if err := run(env, "go", "vet", "./..."); err != nil {
 		return err
 	}
-	return run(env, "go", "test", "-count=1", "-timeout", "30m", "./...")
+	if err := run(env, "go", "test", "-count=1", "-timeout", "30m", "./..."); err != nil {
+		return err
+	}
+	// The browser tests: the JS loader and UI helpers in Node, then the real
+	// extension in Chromium.
+	return run(env, "node", "--test", "--test-timeout=300000", "--test-concurrency=1", "extension/ui/", "extension/test/")
 }
 
 func run(env []string, name string, args ...string) error {

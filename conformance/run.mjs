@@ -88,30 +88,30 @@ function frameMsg(head, payload) {
 }
 
 /**
- * runVectors runs every case and returns the results:
+ * runVectors runs every case (newHost may be async) and resolves with the results:
  * [{group, name, problem}] with problem "" for a pass.
  */
-export function runVectors(v, newHost) {
+export async function runVectors(v, newHost) {
   const results = [];
-  const record = (group, name, fn) => {
+  const record = async (group, name, fn) => {
     let problem;
-    try { problem = fn(); } catch (e) { problem = "threw " + (e && e.stack || e); }
+    try { problem = await fn(); } catch (e) { problem = "threw " + (e && e.stack || e); }
     results.push({ group, name, problem });
   };
   const configMsg = (name) => enc.encode(JSON.stringify({ files: [{ name: "mpnet.json", content: JSON.stringify(v.configs[name]) }] }));
   const okConfig = (out) => { const s = dec.decode(out); if (!s.includes('"ok":true')) throw new Error("configure failed: " + s); };
 
-  let h = newHost();
+  let h = await newHost();
   for (const c of v.checks) {
-    record("checks", c.name, () => {
+    await record("checks", c.name, () => {
       okConfig(h.configure(configMsg(c.config)));
       const out = dec.decode(h.check(enc.encode(JSON.stringify({ api: c.api, url: c.url, timeout: c.timeout || 0, headers: c.headers || null }))));
       return match(c.expect, JSON.parse(out));
     });
   }
   for (const s of v.sequences) {
-    record("sequences", s.name, () => {
-      const host = newHost();
+    await record("sequences", s.name, async () => {
+      const host = await newHost();
       okConfig(host.configure(configMsg(s.config)));
       for (let i = 0; i < s.steps.length; i++) {
         const st = s.steps[i];
@@ -121,18 +121,18 @@ export function runVectors(v, newHost) {
       return "";
     });
   }
-  h = newHost();
+  h = await newHost();
   for (const c of v.configFiles) {
-    record("configFiles", c.name, () => {
+    await record("configFiles", c.name, () => {
       const out = dec.decode(h.configure(enc.encode(JSON.stringify({ files: c.files, dryRun: true }))));
       return match(c.expect, JSON.parse(out));
     });
   }
   for (const c of v.tls || []) {
-    record("tls", c.name, () => match(c.expect, JSON.parse(dec.decode(h.judgeTLS(enc.encode(JSON.stringify(c.facts)))))));
+    await record("tls", c.name, () => match(c.expect, JSON.parse(dec.decode(h.judgeTLS(enc.encode(JSON.stringify(c.facts)))))));
   }
   for (const c of v.bodies) {
-    record("bodies", c.name, () => {
+    await record("bodies", c.name, () => {
       const input = c.body !== undefined ? enc.encode(c.body) : fromHex(c.bodyHex);
       const out = h.body(frameMsg(enc.encode(JSON.stringify({ api: c.api, contentType: c.contentType })), input));
       const n = new DataView(out.buffer, out.byteOffset, out.byteLength).getUint32(0, true);

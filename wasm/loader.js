@@ -37,14 +37,21 @@ export class TrapError extends Error {
   }
 }
 
-function instantiate(module) {
+// instantiate starts an instance. Browsers refuse synchronous instantiation
+// of modules over 8 MB on the main thread, so instances are made
+// asynchronously; MpnetModule keeps a spare one ready for trap recovery.
+async function instantiate(module) {
   const stderr = [];
   const wasi = new WASI([], [], [
     new OpenFile(new File([])),
     ConsoleStdout.lineBuffered(() => {}),
     ConsoleStdout.lineBuffered((line) => { if (stderr.length < 200) stderr.push(line); }),
   ], { debug: false });
-  const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport });
+  const instance = await WebAssembly.instantiate(module, { wasi_snapshot_preview1: wasi.wasiImport });
+  return { instance, stderr, wasi };
+}
+
+function initialize({ instance, stderr, wasi }) {
   for (const name of EXPORTS) {
     if (typeof instance.exports[name] !== "function") {
       throw new Error(`not an mpnet module: export ${name} is missing`);
@@ -64,25 +71,46 @@ export class MpnetModule {
    * Compiles and instantiates the module.
    * @param {BufferSource|WebAssembly.Module} source the .wasm bytes or a compiled module
    */
-  static async load(source) {
+  static async load(source, { spare = true } = {}) {
     const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
-    return new MpnetModule(module);
+    const m = new MpnetModule(module, await instantiate(module));
+    if (spare) m._prepareSpare();
+    return m;
   }
 
-  constructor(module) {
+  constructor(module, first) {
     this.module = module;
     this.restarts = 0;
     this.onTrap = null;
     this._config = null; // last successful configure message (bytes)
     this._replay = []; // step messages since the engine was last idle
-    this._start();
+    this._spare = null;
+    this._use(first);
   }
 
-  _start() {
-    const { instance, stderr } = instantiate(this.module);
+  _use(raw) {
+    const { instance, stderr } = initialize(raw);
     this.instance = instance;
     this.exports = instance.exports;
     this.stderr = stderr;
+  }
+
+  // _prepareSpare instantiates the next instance in the background, so that
+  // recovering from a trap stays synchronous.
+  _prepareSpare() {
+    this._sparePromise = instantiate(this.module).then((s) => { this._spare = s; }, () => { this._spare = null; });
+    return this._sparePromise;
+  }
+
+  /** ready resolves once a spare instance is available for trap recovery. */
+  spareReady() { return this._sparePromise; }
+
+  _start() {
+    if (!this._spare) throw new Error("no spare instance of the module is ready yet");
+    const spare = this._spare;
+    this._spare = null;
+    this._use(spare);
+    this._prepareSpare();
   }
 
   _raw(name, bytes) {
@@ -107,13 +135,23 @@ export class MpnetModule {
   /** Sends raw bytes to an export; answers bytes. Traps are recovered. */
   raw(name, bytes) {
     if (!name.startsWith("mpnet_")) name = "mpnet_" + name;
+    if (this.dead) throw new TrapError(name, this.dead, "");
     let out;
     try {
       out = this._raw(name, bytes);
     } catch (e) {
       const stderr = this.stderr.join("\n");
       this.restarts++;
-      this._restore();
+      try {
+        this._restore();
+      } catch (err) {
+        // No spare instance yet: come back to life as soon as one is ready.
+        this.dead = err;
+        if (!this._sparePromise) this._prepareSpare();
+        this._sparePromise.then(() => {
+          try { this._restore(); this.dead = null; } catch (e2) { this.dead = e2; }
+        });
+      }
       const trap = new TrapError(name, e, stderr);
       if (this.onTrap) this.onTrap(trap);
       throw trap;

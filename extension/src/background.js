@@ -1,0 +1,250 @@
+// The background service worker: per-origin configuration, per-tab state
+// (enabled, mode, simulated background), the fixed Referer as a
+// declarativeNetRequest session rule scoped to the preview tab (R8), the
+// call records behind the DevTools panel, and the toolbar badge.
+
+import { MpnetModule } from "../../wasm/loader.js";
+
+const MAX_RECORDS = 5000;
+const DEFAULT_TAB = { enabled: true, mode: "", background: false };
+
+// tabId -> {records: Map, status, preserve, origin}
+const tabs = new Map();
+// tabId -> Set<Port>
+const panels = new Map();
+
+let defaultsPromise = null;
+function defaults() {
+  if (!defaultsPromise) {
+    defaultsPromise = fetch(chrome.runtime.getURL("defaults.json")).then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
+  }
+  return defaultsPromise;
+}
+
+async function settings() {
+  const s = await chrome.storage.local.get(["origins"]);
+  return { origins: s.origins || {} };
+}
+
+function tabInfo(tabId) {
+  let t = tabs.get(tabId);
+  if (!t) {
+    t = { records: new Map(), status: null, preserve: false, origin: "" };
+    tabs.set(tabId, t);
+  }
+  return t;
+}
+
+async function tabState(tabId) {
+  const key = "tab:" + tabId;
+  const s = await chrome.storage.session.get(key);
+  return { ...DEFAULT_TAB, ...(s[key] || {}) };
+}
+
+async function setTabState(tabId, patch) {
+  const next = { ...(await tabState(tabId)), ...patch };
+  await chrome.storage.session.set({ ["tab:" + tabId]: next });
+  return next;
+}
+
+/** filesFor returns the configuration files for a page origin. */
+async function filesFor(origin) {
+  const { origins } = await settings();
+  if (origins[origin] && origins[origin].files && origins[origin].files.length) return origins[origin].files;
+  const d = await defaults();
+  return d.files || [];
+}
+
+// The Referer rule (R8): every request of the preview tab carries the
+// client's fixed Referer. The runtime asks for it once it knows the value.
+async function setReferer(tabId, referer) {
+  const rules = referer ? [{
+    id: tabId,
+    priority: 1,
+    action: { type: "modifyHeaders", requestHeaders: [{ header: "referer", operation: "set", value: referer }] },
+    condition: { tabIds: [tabId], resourceTypes: ["xmlhttprequest", "websocket", "other"] },
+  }] : [];
+  await chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: [tabId], addRules: rules });
+}
+
+function counts(t) {
+  let fail = 0, warn = 0;
+  for (const r of t.records.values()) {
+    if (r.verdict === "fail") fail++;
+    else if (r.verdict === "warn") warn++;
+  }
+  return { calls: t.records.size, fail, warn };
+}
+
+function updateBadge(tabId) {
+  const t = tabs.get(tabId);
+  if (!t) return;
+  if (t.status && t.status.state === "failed") {
+    chrome.action.setBadgeBackgroundColor({ tabId, color: "#d93025" });
+    chrome.action.setBadgeText({ tabId, text: "OFF" });
+    return;
+  }
+  const c = counts(t);
+  chrome.action.setBadgeBackgroundColor({ tabId, color: c.fail ? "#d93025" : "#f29900" });
+  chrome.action.setBadgeText({ tabId, text: c.fail ? String(c.fail) : c.warn ? String(c.warn) : "" });
+}
+
+function toPanels(tabId, msg) {
+  for (const p of panels.get(tabId) || []) {
+    try { p.postMessage(msg); } catch (e) { /* closed */ }
+  }
+}
+
+function clearTab(tabId) {
+  const t = tabInfo(tabId);
+  t.records.clear();
+  updateBadge(tabId);
+  toPanels(tabId, { type: "snapshot", records: [], status: t.status });
+}
+
+let validator = null;
+async function validate(files) {
+  if (!validator) {
+    const bytes = await (await fetch(chrome.runtime.getURL("mpnet.wasm"))).arrayBuffer();
+    validator = await MpnetModule.load(bytes);
+  }
+  return validator.configure({ files, dryRun: true });
+}
+
+async function handle(msg, sender) {
+  const tabId = msg.tabId !== undefined ? msg.tabId : sender.tab && sender.tab.id;
+  switch (msg.type) {
+    case "hello": {
+      const origin = sender.origin || new URL(msg.url).origin;
+      const t = tabInfo(tabId);
+      if (sender.frameId === 0) t.origin = origin;
+      const state = await tabState(tabId);
+      const files = await filesFor(origin);
+      return { files, tab: { ...state, mode: state.mode || "" } };
+    }
+    case "referer": {
+      const state = await tabState(tabId);
+      const mode = msg.mode || state.mode;
+      await setReferer(tabId, state.enabled && mode === "enforce" ? msg.referer : "");
+      return { ok: true };
+    }
+    case "record": {
+      const t = tabInfo(tabId);
+      if (!t.records.has(msg.record.id) && t.records.size >= MAX_RECORDS) {
+        t.records.delete(t.records.keys().next().value);
+      }
+      t.records.set(msg.record.id, msg.record);
+      toPanels(tabId, { type: "record", record: msg.record });
+      updateBadge(tabId);
+      return;
+    }
+    case "status": {
+      const t = tabInfo(tabId);
+      if (sender.frameId === 0 || !t.status) t.status = msg.status;
+      toPanels(tabId, { type: "status", status: t.status });
+      updateBadge(tabId);
+      return;
+    }
+    case "getTab": {
+      const t = tabInfo(tabId);
+      const state = await tabState(tabId);
+      const st = t.status || {};
+      return { ...state, mode: state.mode || st.mode || "enforce", counts: counts(t), status: t.status, appid: st.appid || "", version: st.version || "", origin: t.origin };
+    }
+    case "setTab": {
+      const patch = {};
+      for (const k of ["enabled", "mode", "background"]) if (msg[k] !== undefined) patch[k] = msg[k];
+      const next = await setTabState(tabId, patch);
+      const t = tabInfo(tabId);
+      const st = t.status || {};
+      const mode = next.mode || st.mode || "enforce";
+      await setReferer(tabId, next.enabled && mode === "enforce" ? st.referer || "" : "");
+      chrome.tabs.sendMessage(tabId, { type: "control", enabled: next.enabled, mode: next.mode || undefined, background: next.background }).catch(() => {});
+      return next;
+    }
+    case "getSettings": {
+      const s = await settings();
+      return { ...s, defaults: await defaults() };
+    }
+    case "saveOrigin": {
+      let origin;
+      try {
+        origin = new URL(msg.origin).origin;
+      } catch (e) {
+        return { ok: false, error: `"${msg.origin}" is not an origin such as http://localhost:10086` };
+      }
+      const s = await settings();
+      s.origins[origin] = { files: msg.files || [], updated: Date.now() };
+      await chrome.storage.local.set({ origins: s.origins });
+      await registerScripts();
+      return { ok: true, origin };
+    }
+    case "removeOrigin": {
+      const s = await settings();
+      delete s.origins[msg.origin];
+      await chrome.storage.local.set({ origins: s.origins });
+      await registerScripts();
+      return { ok: true };
+    }
+    case "validate":
+      return validate(msg.files || []);
+  }
+  return undefined;
+}
+
+chrome.runtime.onMessage.addListener((msg, sender, reply) => {
+  if (!msg || typeof msg.type !== "string") return false;
+  handle(msg, sender).then(reply, (e) => reply({ ok: false, error: String(e && e.message || e) }));
+  return true;
+});
+
+chrome.runtime.onConnect.addListener((port) => {
+  const m = /^panel:(\d+)$/.exec(port.name);
+  if (!m) return;
+  const tabId = Number(m[1]);
+  if (!panels.has(tabId)) panels.set(tabId, new Set());
+  panels.get(tabId).add(port);
+  const t = tabInfo(tabId);
+  port.postMessage({ type: "snapshot", records: [...t.records.values()], status: t.status });
+  port.onMessage.addListener((msg) => {
+    if (msg.type === "clear") clearTab(tabId);
+    if (msg.type === "preserve") t.preserve = !!msg.on;
+  });
+  port.onDisconnect.addListener(() => panels.get(tabId).delete(port));
+});
+
+// A navigation starts a new page: its records start afresh unless the panel
+// preserves the log.
+chrome.webNavigation && chrome.webNavigation.onCommitted.addListener((d) => {
+  if (d.frameId !== 0) return;
+  const t = tabs.get(d.tabId);
+  if (t && !t.preserve) clearTab(d.tabId);
+  if (t) t.status = null;
+});
+
+chrome.tabs.onRemoved.addListener((tabId) => {
+  tabs.delete(tabId);
+  chrome.storage.session.remove("tab:" + tabId);
+  chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: [tabId] }).catch(() => {});
+});
+
+// Content scripts for origins the user added at runtime (the build's
+// baked origins are declared in the manifest).
+async function registerScripts() {
+  const { origins } = await settings();
+  const granted = [];
+  for (const o of Object.keys(origins)) {
+    const pattern = o + "/*";
+    if (await chrome.permissions.contains({ origins: [pattern] })) granted.push(pattern);
+  }
+  const ids = (await chrome.scripting.getRegisteredContentScripts()).map((s) => s.id);
+  if (ids.length) await chrome.scripting.unregisterContentScripts({ ids });
+  if (!granted.length) return;
+  await chrome.scripting.registerContentScripts([
+    { id: "mpnet-page", matches: granted, js: ["page.js"], runAt: "document_start", world: "MAIN", allFrames: true, matchOriginAsFallback: true },
+    { id: "mpnet-bridge", matches: granted, js: ["bridge.js"], runAt: "document_start", world: "ISOLATED", allFrames: true, matchOriginAsFallback: true },
+  ]);
+}
+
+chrome.runtime.onInstalled.addListener(() => { registerScripts().catch((e) => console.error("[mpnet]", e)); });
+chrome.permissions.onAdded.addListener(() => { registerScripts().catch((e) => console.error("[mpnet]", e)); });

@@ -1,0 +1,391 @@
+// The page runtime: runs in the preview page's MAIN world at document start,
+// loads the mpnet module once for the frame, intercepts fetch, XHR and
+// WebSocket, and carries out the module's actions (start, queue, block,
+// fail). It owns timers and the call records; every decision is the
+// module's.
+
+import { MpnetModule } from "../../../wasm/loader.js";
+import { installFetch } from "./fetch.js";
+import { installXHR } from "./xhr.js";
+import { installWebSocket } from "./websocket.js";
+
+const native = {
+  fetch: window.fetch,
+  XMLHttpRequest: window.XMLHttpRequest,
+  WebSocket: window.WebSocket,
+  setTimeout: window.setTimeout.bind(window),
+  clearTimeout: window.clearTimeout.bind(window),
+  now: performance.now.bind(performance),
+};
+
+const MAX_RESTARTS = 5;
+
+/** CallError is what a blocked or failed call rejects with: errMsg is the client's. */
+export class CallError extends TypeError {
+  constructor(errMsg, action) {
+    super(errMsg);
+    this.name = "TypeError";
+    this.errMsg = errMsg;
+    this.rule = action && action.rule;
+    this.mpnet = action;
+  }
+}
+
+class Runtime extends EventTarget {
+  constructor() {
+    super();
+    this.state = "loading"; // loading | ready | failed | off
+    this.error = "";
+    this.mode = "enforce";
+    this.tabMode = ""; // the popup's override of the configured mode
+    this.enabled = true;
+    this.docHidden = document.visibilityState === "hidden";
+    this.manualBackground = false;
+    this.nextId = 0;
+    this.frame = location.href;
+    this.calls = new Map(); // id -> {onAction, record}
+    this.wake = null;
+    this.wakeAt = 0;
+    this.port = null;
+    this.pendingOut = [];
+    this.replies = new Map();
+    this.config = null;
+    this.ready = new Promise((resolve) => { this._resolveReady = resolve; });
+  }
+
+  now() { return Math.round(native.now()); }
+
+  /** init is called with the bridge's message: the module bytes and configuration. */
+  async init(msg) {
+    this.port = msg.port;
+    this.port.onmessage = (e) => {
+      const m = e.data;
+      if (m && m.type === "reply" && this.replies.has(m.id)) {
+        const f = this.replies.get(m.id);
+        this.replies.delete(m.id);
+        f(m.value);
+        return;
+      }
+      this.control(m);
+    };
+    for (const m of this.pendingOut) this.port.postMessage(m);
+    this.pendingOut = [];
+    this.applyTab(msg.tab || {});
+    try {
+      this.module = await MpnetModule.load(msg.wasm);
+      this.module.onTrap = (trap) => this.trapped(trap);
+      this.configure(msg.files || []);
+      // The Referer rule (R8) must be in place before the first call goes out.
+      await this.request({ type: "referer", referer: this.referer, mode: this.mode });
+    } catch (e) {
+      this.fail(e);
+    }
+    this._resolveReady();
+  }
+
+  /** request sends a message to the background through the bridge and waits (at most 3 s) for its answer. */
+  request(msg) {
+    return new Promise((resolve) => {
+      const id = Math.random().toString(36).slice(2);
+      const t = native.setTimeout(() => { this.replies.delete(id); resolve(null); }, 3000);
+      this.replies.set(id, (v) => { native.clearTimeout(t); resolve(v); });
+      this.post({ ...msg, replyTo: id });
+    });
+  }
+
+  configure(files) {
+    if (!files.length) {
+      throw new Error("no configuration for this origin: import the project's files in mpnet's options");
+    }
+    const res = this.module.configure({ files });
+    if (!res.ok) {
+      const first = res.errors[0];
+      throw new Error(`configuration error: ${first.file || ""}${first.line ? ":" + first.line : ""} ${first.message}`);
+    }
+    this.config = res.config;
+    if (this.tabMode && this.tabMode !== res.config.mode) {
+      this.module.configure({ config: { ...res.config, mode: this.tabMode } });
+    }
+    this.mode = this.tabMode || res.config.mode;
+    this.state = "ready";
+    this.problems = res.problems || [];
+    this.referer = res.referer;
+    this.sendStatus();
+    if (this.hidden()) this.event({ type: "hide" });
+  }
+
+  fail(e) {
+    this.state = "failed";
+    this.error = String(e && e.message || e);
+    this.sendStatus();
+    console.error("[mpnet] checks are OFF: " + this.error);
+  }
+
+  trapped(trap) {
+    console.warn("[mpnet] " + trap.message);
+    if (this.module.restarts > MAX_RESTARTS) this.fail(new Error("the module keeps trapping: " + trap.message));
+    else this.sendStatus();
+  }
+
+  applyTab(tab) {
+    if (typeof tab.enabled === "boolean") this.enabled = tab.enabled;
+    if (tab.mode) { this.tabMode = tab.mode; this.mode = tab.mode; }
+    if (typeof tab.background === "boolean" && tab.background !== this.manualBackground) {
+      const was = this.hidden();
+      this.manualBackground = tab.background;
+      if (this.state === "ready" && was !== this.hidden()) this.event({ type: this.hidden() ? "hide" : "show" });
+    }
+  }
+
+  control(msg) {
+    if (!msg || msg.type !== "control") return;
+    const modeChanged = msg.mode && msg.mode !== this.mode;
+    this.applyTab(msg);
+    if (modeChanged && this.state === "ready" && this.config) {
+      try {
+        this.module.configure({ config: { ...this.config, mode: this.mode } });
+      } catch (e) { this.fail(e); }
+    }
+    this.sendStatus();
+    if (this.state === "ready") this.request({ type: "referer", referer: this.referer, mode: this.mode });
+  }
+
+  hidden() { return this.docHidden || this.manualBackground; }
+
+  setVisibility(hidden) {
+    const was = this.hidden();
+    this.docHidden = hidden;
+    if (this.state === "ready" && was !== this.hidden()) this.event({ type: this.hidden() ? "hide" : "show" });
+  }
+
+  setBackground(on) {
+    this.applyTab({ background: !!on });
+    this.sendStatus();
+  }
+
+  active() { return this.enabled && this.mode !== "off"; }
+
+  status() {
+    let engine = {};
+    if (this.state === "ready") {
+      try { engine = this.module.status(); } catch (e) { engine = {}; }
+    }
+    return {
+      state: this.state, error: this.error, mode: this.mode, enabled: this.enabled,
+      hidden: this.hidden(), background: this.manualBackground,
+      appid: this.config && this.config.appid, version: this.config && this.config.version,
+      referer: this.referer || "", restarts: this.module ? this.module.restarts : 0,
+      inFlight: engine.inFlight || 0, queued: engine.queued || 0, sockets: engine.sockets || 0,
+      problems: this.problems || [],
+    };
+  }
+
+  post(msg) {
+    if (this.port) this.port.postMessage(msg);
+    else if (this.pendingOut.length < 1000) this.pendingOut.push(msg);
+  }
+
+  sendStatus() { this.post({ type: "status", status: this.status() }); }
+
+  /** event sends an event to the engine and dispatches the resulting actions. */
+  event(ev) {
+    ev.at = this.now();
+    let r;
+    try {
+      r = this.module.step(ev);
+    } catch (e) {
+      if (e && e.code === "bad_message") throw e;
+      // A trap: the instance was replaced and its state restored.
+      return;
+    }
+    for (const a of r.actions) {
+      const c = this.calls.get(a.id);
+      if (c) c.onAction(a);
+    }
+    this.schedule(r.nextWake);
+    return r;
+  }
+
+  schedule(at) {
+    if (this.wake && this.wakeAt === at) return;
+    if (this.wake) native.clearTimeout(this.wake);
+    this.wake = null;
+    if (!at) return;
+    this.wakeAt = at;
+    this.wake = native.setTimeout(() => {
+      this.wake = null;
+      this.event({ type: "tick" });
+    }, Math.max(0, at - this.now()));
+  }
+
+  /**
+   * open reports a new call and returns a handle. onAction receives the
+   * module's actions for the call. Calls made before the module is ready
+   * wait for it.
+   */
+  async open(api, url, { method = "GET", timeout = 0, headers = [] } = {}, onAction) {
+    await this.ready;
+    const id = ++this.nextId;
+    const record = {
+      id: `${frameTag}-${id}`, api, method, url, frame: this.frame, startedAt: Date.now(), state: "waiting",
+      verdict: "ok", rule: "", errMsg: "", proceeded: false, findings: [], queuedMs: 0, durationMs: 0, status: 0,
+      mode: this.mode,
+    };
+    const t0 = this.now();
+    const call = { id, record, t0, startedAt: 0 };
+    if (this.state !== "ready" || !this.active()) {
+      record.state = "running";
+      if (this.state === "failed") record.findings.push({ rule: "", severity: "error", message: "checks are OFF: " + this.error });
+      this.emit(record);
+      call.unchecked = true;
+      call.onAction = () => {};
+      onAction({ type: "start", id, unchecked: true }, call);
+      return call;
+    }
+    call.onAction = (a) => {
+      this.note(call, a);
+      onAction(a, call);
+    };
+    this.calls.set(id, call);
+    this.event({ type: "open", id, api, url, method, timeout: timeout > 0 ? Math.floor(timeout) : 0, headers });
+    return call;
+  }
+
+  /** note updates a call's record from an action. */
+  note(call, a) {
+    const r = call.record;
+    const now = this.now();
+    switch (a.type) {
+      case "report":
+        r.findings.push(finding(a));
+        if (a.severity === "error") {
+          r.verdict = "fail";
+          if (!r.rule) { r.rule = a.rule; r.errMsg = a.errMsg || ""; }
+          r.proceeded = true;
+        } else if (a.severity === "warning" && r.verdict === "ok") {
+          r.verdict = "warn";
+          if (!r.rule) r.rule = a.rule;
+        }
+        break;
+      case "queue":
+        r.state = "queued";
+        r.findings.push(finding({ ...a, severity: "info" }));
+        break;
+      case "start":
+        if (r.state === "queued") r.queuedMs = now - call.t0;
+        r.state = "running";
+        call.startedAt = now;
+        break;
+      case "block":
+      case "fail":
+        r.state = a.type === "block" ? "blocked" : "failed";
+        r.verdict = "fail";
+        r.rule = a.rule || r.rule;
+        r.errMsg = a.errMsg;
+        r.durationMs = now - call.t0;
+        if (a.message) r.findings.push(finding({ ...a, severity: "error" }));
+        this.calls.delete(call.id);
+        break;
+    }
+    this.emit(r);
+  }
+
+  emit(record) {
+    this.post({ type: "record", record });
+    this.dispatchEvent(new CustomEvent("verdict", { detail: JSON.parse(JSON.stringify(record)) }));
+  }
+
+  /** response reports response headers (R11 reminders come back as reports). */
+  response(call, status) {
+    call.record.status = status;
+    if (!call.unchecked && this.calls.has(call.id)) this.event({ type: "response", id: call.id, status });
+  }
+
+  /** connected reports a socket's handshake. */
+  connected(call) {
+    if (!call.unchecked && this.calls.has(call.id)) this.event({ type: "connected", id: call.id });
+  }
+
+  /** finish reports the end of a call and frees its slot. */
+  finish(call, extra = {}) {
+    const r = call.record;
+    if (r.state === "blocked" || r.state === "failed" || r.state === "done") return;
+    Object.assign(r, extra);
+    r.state = "done";
+    // durationMs is the running time; time spent queued is queuedMs.
+    r.durationMs = this.now() - (call.startedAt || call.t0);
+    if (!call.unchecked && this.calls.has(call.id)) {
+      this.calls.delete(call.id);
+      this.event({ type: "finish", id: call.id });
+    }
+    this.emit(r);
+  }
+
+  /** abort reports that the app aborted the call. */
+  abort(call) {
+    if (!call.unchecked && this.calls.has(call.id)) {
+      this.event({ type: "abort", id: call.id });
+    }
+  }
+
+  /** body applies R10 to a response body; answers {bytes, result}. */
+  body(call, api, contentType, bytes) {
+    if (call.unchecked || this.state !== "ready") return { bytes, result: null };
+    try {
+      const { result, body } = this.module.body({ api, contentType: contentType || "" }, bytes);
+      for (const w of result.warnings || []) {
+        const f = { rule: w.rule, severity: result.error && w.message === result.error ? "error" : "warning", message: w.message, fix: w.fix };
+        call.record.findings.push(f);
+        if (f.severity === "error") call.record.verdict = "fail";
+        else if (call.record.verdict === "ok") { call.record.verdict = "warn"; call.record.rule = call.record.rule || w.rule; }
+      }
+      return { bytes: body, result };
+    } catch (e) {
+      return { bytes, result: null };
+    }
+  }
+
+  /** check is window.mpnet.check: the same decision object as `hostsim check`. */
+  async check(req) {
+    await this.ready;
+    if (this.state !== "ready") throw new Error("mpnet checks are off: " + this.error);
+    return this.module.check({ api: req.api || "request", url: String(req.url), timeout: req.timeout > 0 ? Math.floor(req.timeout) : 0, headers: req.headers || null });
+  }
+}
+
+function finding(a) {
+  return { rule: a.rule || "", severity: a.severity || "info", message: a.message || "", fix: a.fix || "", console: a.console || "", list: a.list || "", entry: a.entry || "" };
+}
+
+const frameTag = Math.random().toString(36).slice(2, 8);
+
+function start() {
+  if (window.__mpnetRuntime) return;
+  const rt = new Runtime();
+  Object.defineProperty(window, "__mpnetRuntime", { value: rt });
+  installFetch(rt, native, CallError);
+  installXHR(rt, native);
+  installWebSocket(rt, native);
+  document.addEventListener("visibilitychange", () => rt.setVisibility(document.visibilityState === "hidden"));
+
+  // The in-page API.
+  const api = Object.freeze({
+    check: (req) => rt.check(req || {}),
+    status: () => rt.status(),
+    setBackground: (on) => rt.setBackground(on),
+    addEventListener: (type, fn, opts) => rt.addEventListener(type, fn, opts),
+    removeEventListener: (type, fn, opts) => rt.removeEventListener(type, fn, opts),
+    ready: () => rt.ready.then(() => rt.status()),
+  });
+  Object.defineProperty(window, "mpnet", { value: api, configurable: false, enumerable: false });
+
+  const onInit = (e) => {
+    if (e.source !== window || !e.data || e.data.__mpnet !== "init") return;
+    window.removeEventListener("message", onInit, true);
+    e.stopImmediatePropagation();
+    rt.init({ ...e.data, port: e.ports[0] });
+  };
+  window.addEventListener("message", onInit, true);
+}
+
+start();

@@ -1,0 +1,239 @@
+// End-to-end tests: the real built extension in Debian's Chromium, on the
+// demo preview page, against hostsim's real TLS and WebSocket fixture
+// servers on loopback. Every rule the browser can observe is exercised
+// through fetch, XHR and WebSocket, in enforce and report mode.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { build } from "esbuild";
+import { startStack, openPreview, root, REFERER } from "./harness.mjs";
+
+let stack;
+let page;
+const artifacts = path.join(root, "test-results");
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  stack = await startStack();
+  page = await openPreview(stack);
+}, { timeout: 120000 });
+
+after(async () => { if (stack) await stack.close(); });
+
+const run = (name) => page.evaluate((n) => window.demo.run(n), name);
+
+test("the runtime is ready with the baked configuration", async () => {
+  const st = await page.evaluate(() => window.mpnet.status());
+  assert.equal(st.state, "ready", JSON.stringify(st));
+  assert.equal(st.mode, "enforce");
+  assert.equal(st.appid, "wx0123456789abcdef");
+  assert.equal(st.referer, REFERER);
+});
+
+test("R2: an unlisted host is blocked with the client's errMsg (fetch, XHR, WebSocket)", async () => {
+  const port = new URL(stack.fx.byName.valid.url).port;
+  const url = `https://stats.mpnet.test:${port}/collect`;
+  const out = await page.evaluate(async (u) => {
+    const f = await fetch(u).then(() => "resolved", (e) => `${e.name}: ${e.message}`);
+    const x = await new Promise((res) => {
+      const r = new XMLHttpRequest();
+      r.open("GET", u);
+      r.onerror = () => res(`error ${r.readyState} ${r.status} ${r.mpnetErrMsg}`);
+      r.onload = () => res("load");
+      r.send();
+    });
+    const w = await new Promise((res) => {
+      const s = new WebSocket(u.replace("https:", "wss:"));
+      const seen = [];
+      s.onerror = () => seen.push("error");
+      s.onclose = (e) => { seen.push(`close ${e.code} ${e.wasClean} ${s.readyState}`); res(seen.join(",") + " " + s.mpnetErrMsg); };
+    });
+    return { f, x, w };
+  }, url);
+  assert.equal(out.f, "TypeError: request:fail url not in domain list");
+  assert.equal(out.x, "error 4 0 request:fail url not in domain list");
+  assert.equal(out.w, "error,close 1006 false 3 connectSocket:fail url not in domain list");
+});
+
+test("R1, R3, R5: http, local hosts and userinfo tricks are judged like the client", async () => {
+  assert.equal((await run("plain http (R1)")).errMsg, "request:fail url not in domain list");
+  assert.equal((await run("localhost mock (R3)")).errMsg, "request:fail url not in domain list");
+  assert.equal((await run("userinfo trick (R5)")).errMsg, "request:fail url not in domain list");
+  const d = await page.evaluate(() => window.mpnet.check({ api: "request", url: "https://0x7f.1/x" }));
+  assert.equal(d.rule, "R3");
+  assert.equal(d.host, "127.0.0.1");
+});
+
+test("R4: mpnet.check answers the same decision object as hostsim check", async () => {
+  const d = await page.evaluate(() => window.mpnet.check({ api: "request", url: "https://192.168.1.20/status", timeout: 3000 }));
+  assert.equal(d.allowed, true);
+  assert.equal(d.timeoutMs, 3000);
+  assert.equal(d.referer, REFERER);
+  assert.deepEqual(d.warnings.map((w) => w.rule), ["R4"]);
+  for (const k of ["allowed", "errMsg", "rule", "warnings", "timeoutMs", "referer"]) assert.ok(k in d, k);
+});
+
+test("R8: an allowed call reaches the server with the client's fixed Referer", async () => {
+  const r = await run("referer set by code (R8)");
+  assert.equal(r.errMsg, "request:ok");
+  assert.equal(r.statusCode, 200);
+  assert.equal(String(r.data.headers.Referer), REFERER);
+  const r2 = await run("profile (allowed)");
+  assert.equal(String(r2.data.headers.Referer), REFERER);
+  assert.equal(String(r2.data.headers["X-Token"]), "t1");
+});
+
+test("R10: GBK is converted and one BOM removed (fetch and XHR)", async () => {
+  assert.equal((await run("GBK notice (R10)")).data, "你好，世界");
+  const bom = await run("BOM config (R10)");
+  assert.deepEqual(bom.data, { ok: true });
+  const x = await page.evaluate((u) => new Promise((res) => {
+    const r = new XMLHttpRequest();
+    r.open("GET", u);
+    r.onload = () => res(r.responseText);
+    r.send();
+  }), stack.fx.byName.valid.url.replace(/\/$/, "") + "/gbk");
+  assert.equal(x, "你好，世界");
+});
+
+test("R11: a 4xx/5xx answer is a success callback, with a reminder", async () => {
+  const r = await run("missing page (R11)");
+  assert.equal(r.errMsg, "request:ok");
+  assert.equal(r.statusCode, 404);
+  const seen = await page.evaluate(() => new Promise((res) => {
+    const rules = [];
+    const on = (e) => { for (const f of e.detail.findings) rules.push(f.rule); if (e.detail.state === "done") { window.mpnet.removeEventListener("verdict", on); res(rules); } };
+    window.mpnet.addEventListener("verdict", on);
+    fetch(window.FIXTURES["5xx"] + "x").then((r) => r.text());
+  }));
+  assert.ok(seen.includes("R11"), JSON.stringify(seen));
+});
+
+test("R6: the call's timeout fails it with request:fail timeout", async () => {
+  const t0 = Date.now();
+  const r = await run("slow report, 1 s timeout (R6)");
+  assert.equal(r.errMsg, "request:fail timeout");
+  const took = Date.now() - t0;
+  assert.ok(took >= 900 && took < 2500, `took ${took} ms`);
+});
+
+test("R7: the 11th and 12th requests wait in FIFO order; 10 run at once", async () => {
+  const out = await page.evaluate(async (base) => {
+    const events = [];
+    const on = (e) => events.push([e.detail.url.split("i=")[1], e.detail.state]);
+    window.mpnet.addEventListener("verdict", on);
+    const done = [];
+    await Promise.all(Array.from({ length: 12 }, (_, i) => fetch(`${base}slow?ms=400&i=${i}`).then((r) => r.text()).then(() => done.push(i))));
+    window.mpnet.removeEventListener("verdict", on);
+    return { events, done };
+  }, stack.fx.byName.valid.url);
+  const queued = out.events.filter(([, s]) => s === "queued").map(([i]) => i);
+  assert.deepEqual(queued, ["10", "11"]);
+  const startedLate = out.events.filter(([i, s]) => s === "running" && (i === "10" || i === "11")).map(([i]) => i);
+  assert.deepEqual(startedLate, ["10", "11"], "queued calls start in FIFO order");
+  assert.ok(out.done.indexOf(10) >= 9 && out.done.indexOf(11) >= 10, JSON.stringify(out.done));
+});
+
+test("R7: the 6th socket is refused; a closed one frees a place", async () => {
+  const r = await run("6 sockets (R7)");
+  const parts = r.errMsg.split(" | ");
+  assert.deepEqual(parts.slice(0, 5), Array(5).fill("connectSocket:ok"));
+  assert.equal(parts[5], "connectSocket:fail exceed max task count");
+  const echo = await page.evaluate((u) => new Promise((res) => {
+    const s = new WebSocket(u);
+    s.binaryType = "arraybuffer";
+    s.onopen = () => s.send("ping");
+    s.onmessage = (e) => { res([e.data, s.protocol, s.readyState, s instanceof WebSocket]); s.close(); };
+    s.onerror = () => res("error");
+  }), stack.fx.byName.wss.url);
+  assert.deepEqual(echo, ["ping", "", 1, true]);
+});
+
+test("R9: in the background a running call fails with interrupted after 5 s; new calls wait", async () => {
+  const out = await page.evaluate(async (base) => {
+    const t0 = performance.now();
+    const p = fetch(`${base}slow?ms=8000`).then(() => "ok", (e) => e.message);
+    await new Promise((r) => setTimeout(r, 100));
+    window.mpnet.setBackground(true);
+    let later = "pending";
+    const q = fetch(`${base}json`).then(() => { later = "done"; }, (e) => { later = e.message; });
+    const first = await p;
+    const at = performance.now() - t0;
+    const whileHidden = later;
+    window.mpnet.setBackground(false);
+    await q;
+    return { first, at, whileHidden, later };
+  }, stack.fx.byName.valid.url);
+  assert.equal(out.first, "request:fail interrupted");
+  assert.ok(out.at >= 5000 && out.at < 7000, `interrupted at ${out.at}`);
+  assert.equal(out.whileHidden, "pending", "a call made in the background does not start");
+  assert.equal(out.later, "done");
+});
+
+test("fetch keeps Request bodies, AbortSignal and streaming", async () => {
+  const out = await page.evaluate(async (base) => {
+    const echo = await fetch(new Request(`${base}echo`, { method: "POST", body: "hello", headers: { "Content-Type": "text/plain" } })).then((r) => r.json());
+    const ac = new AbortController();
+    const p = fetch(`${base}slow?ms=3000`, { signal: ac.signal }).then(() => "resolved", (e) => e.name);
+    setTimeout(() => ac.abort(), 50);
+    const aborted = await p;
+    const big = await fetch(`${base}big?bytes=300000`).then(async (r) => [r.status, r.url.includes("/big"), (await r.arrayBuffer()).byteLength]);
+    return { body: echo.body, method: echo.method, aborted, big, st: window.mpnet.status() };
+  }, stack.fx.byName.valid.url);
+  assert.equal(out.body, "hello");
+  assert.equal(out.method, "POST");
+  assert.equal(out.aborted, "AbortError");
+  assert.deepEqual(out.big, [200, true, 300000]);
+  assert.equal(out.st.inFlight, 0, "every finished call freed its slot");
+});
+
+test("report mode: violations proceed and are reported", async () => {
+  const popup = await stack.context.newPage();
+  await popup.goto(`chrome-extension://${stack.extensionId}/ui/popup.html`);
+  const tabId = await popup.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url && t.url.startsWith(url)).id, stack.preview.url);
+  await popup.evaluate(async (id) => chrome.runtime.sendMessage({ type: "setTab", tabId: id, mode: "report" }), tabId);
+  await page.waitForFunction(() => window.mpnet.status().mode === "report");
+  const out = await page.evaluate(async (base) => {
+    const rec = [];
+    const on = (e) => rec.push(e.detail);
+    window.mpnet.addEventListener("verdict", on);
+    const r = await fetch(window.FIXTURES["5xx"] + "x").then((x) => x.status, (e) => e.message);
+    const blockedHost = await fetch(base.replace("valid.", "wss.")).then((x) => "proceeded " + x.status, (e) => "network " + e.message);
+    window.mpnet.removeEventListener("verdict", on);
+    return { r, blockedHost, last: rec.filter((x) => x.url.includes("wss.")).pop() };
+  }, stack.fx.byName.valid.url);
+  assert.equal(out.r, 503);
+  assert.match(out.blockedHost, /^(proceeded|network)/);
+  assert.equal(out.last.verdict, "fail");
+  assert.equal(out.last.rule, "R2");
+  assert.equal(out.last.proceeded, true);
+  await popup.evaluate(async (id) => chrome.runtime.sendMessage({ type: "setTab", tabId: id, mode: "enforce" }), tabId);
+  await page.waitForFunction(() => window.mpnet.status().mode === "enforce");
+  await popup.close();
+});
+
+test("the conformance vectors pass on the same module in Chromium", async () => {
+  const bundlePath = path.join(stack.dir, "conformance-bundle.js");
+  await build({
+    stdin: { contents: "import { MpnetModule } from './wasm/loader.js'; import { runVectors } from './conformance/run.mjs'; window.__conformance = { MpnetModule, runVectors };", resolveDir: root },
+    bundle: true, format: "iife", outfile: bundlePath, logLevel: "warning",
+  });
+  const p = await stack.context.newPage();
+  await p.goto("about:blank");
+  await p.addScriptTag({ content: readFileSync(bundlePath, "utf8") });
+  const wasm = [...readFileSync(path.join(root, "dist/mpnet.wasm"))];
+  const vectors = JSON.parse(readFileSync(path.join(root, "conformance/vectors.json"), "utf8"));
+  const results = await p.evaluate(async ({ wasm, vectors }) => {
+    const { MpnetModule, runVectors } = window.__conformance;
+    const module = await WebAssembly.compile(new Uint8Array(wasm));
+    return runVectors(vectors, async () => {
+      const m = await MpnetModule.load(module, { spare: false });
+      return { configure: (b) => m.raw("configure", b), check: (b) => m.raw("check", b), step: (b) => m.raw("step", b), body: (b) => m.bodyRaw(b), judgeTLS: (b) => m.raw("judge_tls", b) };
+    });
+  }, { wasm, vectors });
+  await p.close();
+  assert.ok(results.length >= 240, `${results.length} vectors`);
+  assert.deepEqual(results.filter((r) => r.problem), []);
+});

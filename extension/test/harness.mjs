@@ -1,0 +1,136 @@
+// The browser test stack, shared by the end-to-end tests and the demo:
+// hostsim's fixture servers (real TLS and WebSocket servers on loopback,
+// each fault under its own *.mpnet.test name), a static server for the demo
+// preview page on http://localhost, the extension bundled with a
+// configuration that lists some fixture hosts, and Debian's Chromium with
+// that extension loaded and the fixture names mapped to loopback.
+
+import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { bundle } from "../../build/bundle.mjs";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const APPID = "wx0123456789abcdef";
+export const REFERER = `https://appservice.wx.com/${APPID}/0/page-frame.html`;
+
+/** chromiumPath finds Debian's Chromium (installed by scripts/install-deps.sh). */
+export function chromiumPath() {
+  for (const p of [process.env.CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser"]) {
+    if (p && existsSync(p)) return p;
+  }
+  throw new Error("Chromium is not installed: run scripts/install-deps.sh (apt-get install chromium)");
+}
+
+/** startFixtures runs `hostsim serve --json` and resolves with its description. */
+export function startFixtures(dir) {
+  const exe = path.join(root, "dist/hostsim");
+  if (!existsSync(exe)) throw new Error("dist/hostsim is missing: run go run ./build first");
+  const child = spawn(exe, ["serve", "--json", "--ca", path.join(dir, "ca.pem")], { stdio: ["pipe", "pipe", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stderr.on("data", (d) => { err += d; });
+    child.stdout.on("data", (d) => {
+      out += d;
+      try {
+        const info = JSON.parse(out);
+        const byName = Object.fromEntries(info.faults.map((f) => [f.name, f]));
+        resolve({ ...info, byName, child, close: () => new Promise((r) => { child.on("exit", r); child.stdin.end(); }) });
+      } catch (e) { /* more to come */ }
+    });
+    child.on("exit", (code) => reject(new Error(`hostsim serve exited ${code}: ${err}`)));
+  });
+}
+
+/** origin of a fixture URL, e.g. https://valid.mpnet.test:34567 */
+export function fixtureOrigin(fx, name) { return new URL(fx.byName[name].url).origin; }
+
+/** The configuration the tests and the demo bake into the extension. */
+export function demoConfig(fx, extra = {}) {
+  return {
+    appid: APPID,
+    version: "0",
+    domains: {
+      request: ["https://valid.mpnet.test", "https://5xx.mpnet.test", "https://slow.mpnet.test"],
+      uploadFile: ["https://valid.mpnet.test"],
+      downloadFile: ["https://valid.mpnet.test"],
+      socket: ["wss://wss.mpnet.test"],
+    },
+    networkTimeout: { request: 10000, connectSocket: 10000 },
+    ...extra,
+  };
+}
+
+/** startPreview serves demo/preview on http://localhost:PORT, with /fixtures.js describing the fixtures. */
+export function startPreview(fx) {
+  const dir = path.join(root, "demo/preview");
+  const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css" };
+  const server = createServer((req, res) => {
+    const u = new URL(req.url, "http://localhost");
+    if (u.pathname === "/fixtures.js") {
+      const urls = Object.fromEntries(fx.faults.map((f) => [f.name, f.url]));
+      res.writeHead(200, { "content-type": "text/javascript" });
+      res.end(`window.FIXTURES = ${JSON.stringify(urls)};`);
+      return;
+    }
+    const file = path.join(dir, u.pathname === "/" ? "index.html" : path.normalize(u.pathname).replace(/^(\.\.[/\\])+/, ""));
+    if (!file.startsWith(dir) || !existsSync(file)) { res.writeHead(404); res.end("not found"); return; }
+    res.writeHead(200, { "content-type": types[path.extname(file)] || "application/octet-stream" });
+    res.end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => {
+    resolve({ url: `http://localhost:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) });
+  }));
+}
+
+/**
+ * startStack starts fixtures, the preview server, bundles the extension with
+ * the demo configuration and launches Chromium with it.
+ */
+export async function startStack({ headless = true, lang = "en-US", config } = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), "mpnet-e2e-"));
+  const fx = await startFixtures(dir);
+  const preview = await startPreview(fx);
+  const cfgPath = path.join(dir, "mpnet.json");
+  writeFileSync(cfgPath, JSON.stringify(config ? config(fx) : demoConfig(fx), null, 2));
+  const ext = await bundle({
+    out: path.join(dir, "extension"), wasm: path.join(root, "dist/mpnet.wasm"), config: [cfgPath],
+    origin: ["http://localhost/*"], host: ["https://*.mpnet.test/*"],
+  });
+  const context = await chromium.launchPersistentContext(path.join(dir, "profile"), {
+    executablePath: chromiumPath(),
+    headless,
+    locale: lang,
+    ignoreHTTPSErrors: true, // the fixtures' CA is generated per run; R12 is judged by hostsim, not by Chromium here
+    args: [
+      `--disable-extensions-except=${ext}`, `--load-extension=${ext}`,
+      `--host-resolver-rules=${fx.hostResolverRules}, MAP *.mpnet.test 127.0.0.1`, `--lang=${lang}`,
+      "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run",
+      "--disable-sync", "--disable-quic", "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
+    ],
+  });
+  let [worker] = context.serviceWorkers();
+  if (!worker) worker = await context.waitForEvent("serviceworker", { timeout: 20000 });
+  const extensionId = new URL(worker.url()).host;
+  return {
+    dir, fx, preview, context, worker, extensionId, ext,
+    async close() {
+      await context.close().catch(() => {});
+      await preview.close();
+      await fx.close();
+    },
+  };
+}
+
+/** openPreview opens the demo preview page and waits for the runtime. */
+export async function openPreview(stack, query = "") {
+  const page = await stack.context.newPage();
+  await page.goto(stack.preview.url + query);
+  await page.waitForFunction(() => window.mpnet && window.mpnet.status().state !== "loading", null, { timeout: 20000 });
+  return page;
+}

@@ -1,0 +1,45 @@
+// The browser demo (`go run ./build demo`): hostsim's fixture servers, the
+// demo preview page with the built extension loaded in Chromium, every
+// scenario run once, and what mpnet said about each call, printed and
+// captured as screenshots.
+//
+//   node extension/tools/demo.mjs [--out DIR] [--headed]
+
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { startStack, openPreview, root } from "../test/harness.mjs";
+
+const args = process.argv.slice(2);
+const out = path.resolve(args.includes("--out") ? args[args.indexOf("--out") + 1] : path.join(root, "dist/demo"));
+const headed = args.includes("--headed");
+mkdirSync(out, { recursive: true });
+
+const stack = await startStack({ headless: !headed });
+try {
+  const page = await openPreview(stack);
+  console.log(`demo preview ${stack.preview.url} with the mpnet extension (${stack.extensionId})`);
+  const results = await page.evaluate(() => window.demo.runAll());
+  await page.screenshot({ path: path.join(out, "preview.png"), fullPage: true });
+  const tabId = await (async () => {
+    const p = await stack.context.newPage();
+    await p.goto(`chrome-extension://${stack.extensionId}/ui/popup.html`);
+    const id = await p.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url && t.url.startsWith(url)).id, stack.preview.url);
+    await p.close();
+    return id;
+  })();
+  const panel = await stack.context.newPage();
+  await panel.setViewportSize({ width: 1400, height: 900 });
+  await panel.goto(`chrome-extension://${stack.extensionId}/ui/panel.html?tab=${tabId}`);
+  await panel.waitForTimeout(1000);
+  await panel.screenshot({ path: path.join(out, "panel.png") });
+
+  console.log("\nscenario                              outcome in the preview (as on a phone)");
+  for (const [name, r] of Object.entries(results)) {
+    console.log(`${name.padEnd(38)}${r.errMsg}${r.statusCode ? ` (${r.statusCode})` : ""}`);
+  }
+  const st = await page.evaluate(() => window.mpnet.status());
+  console.log(`\nruntime: ${st.state}, mode ${st.mode}, Referer ${st.referer}`);
+  console.log(`screenshots: ${path.relative(process.cwd(), out)}/preview.png, panel.png`);
+} finally {
+  await stack.close();
+}
