@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
-import { startStack, openPreview, root, REFERER } from "./harness.mjs";
+import { startStack, openPreview, root, REFERER } from "../tools/harness.mjs";
 
 let stack;
 let page;

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { startStack, openPreview, root } from "./harness.mjs";
+import { startStack, openPreview, root } from "../tools/harness.mjs";
 
 const out = path.join(root, "test-results");
 

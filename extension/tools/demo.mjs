@@ -7,7 +7,7 @@
 
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { startStack, openPreview, root } from "../test/harness.mjs";
+import { startStack, openPreview, root } from "./harness.mjs";
 
 const args = process.argv.slice(2);
 const out = path.resolve(args.includes("--out") ? args[args.indexOf("--out") + 1] : path.join(root, "dist/demo"));
