@@ -5,6 +5,7 @@
 //        [--origin PATTERN]... preview origins that get the runtime from install
 //                              (match patterns, e.g. http://localhost/*)
 //        [--host PATTERN]...   API hosts the Referer rule (R8) may rewrite
+//        [--agent URL]         a running `hostsim agent` to ask for R12 reports
 //
 // `go run ./build` calls it; the browser tests call it with their own
 // configuration. Everything the extension runs is bundled by esbuild from
@@ -19,7 +20,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 function parseArgs(argv) {
-  const a = { out: path.join(root, "dist/extension"), wasm: path.join(root, "dist/mpnet.wasm"), config: [], origin: [], host: [] };
+  const a = { out: path.join(root, "dist/extension"), wasm: path.join(root, "dist/mpnet.wasm"), config: [], origin: [], host: [], agent: "" };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i].replace(/^--/, "");
     const v = argv[++i];
@@ -59,7 +60,10 @@ export async function bundle(opts) {
   writeIcons(path.join(out, "icons"));
 
   const files = opts.config.map((f) => ({ name: path.basename(f), content: readFileSync(f, "utf8") }));
-  writeFileSync(path.join(out, "defaults.json"), JSON.stringify({ files, origins: opts.origin }, null, 2));
+  if (opts.agent && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+$/.test(opts.agent)) {
+    throw new Error(`--agent ${opts.agent}: want http://127.0.0.1:PORT (hostsim agent listens on loopback)`);
+  }
+  writeFileSync(path.join(out, "defaults.json"), JSON.stringify({ files, origins: opts.origin, agent: opts.agent || "" }, null, 2));
 
   const manifest = JSON.parse(readFileSync(path.join(root, "extension/manifest.json"), "utf8"));
   manifest.host_permissions = [...new Set([...opts.origin, ...opts.host])];

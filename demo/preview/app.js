@@ -51,6 +51,8 @@ const scenarios = {
   "missing page (R11)": () => wx.request({ url: api("/status/404") }),
   "server error (R11)": () => wx.request({ url: (F["5xx"] || "").replace(/\/$/, "") + "/order" }),
   "slow report, 1 s timeout (R6)": () => wx.request({ url: api("/slow?ms=3000"), timeout: 1000 }),
+  "expired certificate (R12)": () => wx.request({ url: F.expired || "https://expired.mpnet.test/" }),
+  "missing intermediate (R12)": () => wx.request({ url: F["missing-intermediate"] || "https://missing-intermediate.mpnet.test/" }),
   "12 goods at once (R7)": async () => {
     const all = await Promise.all(Array.from({ length: 12 }, (_, i) => wx.request({ url: api(`/slow?ms=300&i=${i}`) })));
     return { errMsg: `${all.filter((r) => r.errMsg === "request:ok").length} of 12 ok`, statusCode: 200 };

@@ -67,6 +67,74 @@ async function setReferer(tabId, referer) {
   await chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: [tabId], addRules: rules });
 }
 
+// R12 in the browser. The extension cannot see the certificate chain a
+// server sends or probe its TLS versions, so, once the user opts in (the
+// agent's URL in the options, or baked by the build), it asks a locally
+// running `hostsim agent`, which gathers the facts natively and has the same
+// module judge them. Verdicts are cached per host:port for the session.
+const tlsCache = new Map();
+
+async function agentURL() {
+  const s = await chrome.storage.local.get("agent");
+  if (typeof s.agent === "string") return s.agent.replace(/\/+$/, "");
+  return ((await defaults()).agent || "").replace(/\/+$/, "");
+}
+
+function tlsTarget(url) {
+  try {
+    const u = new URL(url);
+    if (u.protocol !== "https:" && u.protocol !== "wss:") return null;
+    return { host: u.hostname.replace(/^\[|\]$/g, ""), port: u.port || "443" };
+  } catch (e) {
+    return null;
+  }
+}
+
+function tlsVerdict(target) {
+  const key = `${target.host}:${target.port}`;
+  if (!tlsCache.has(key)) {
+    tlsCache.set(key, (async () => {
+      const base = await agentURL();
+      if (!base) return null;
+      const r = await fetch(`${base}/v1/cert?host=${encodeURIComponent(target.host)}&port=${target.port}`);
+      if (!r.ok) return null;
+      return (await r.json()).verdict;
+    })().catch(() => null));
+  }
+  return tlsCache.get(key);
+}
+
+/** applyTLS adds the R12 findings to a record once; reports whether it changed. */
+function applyTLS(record, verdict) {
+  if (!verdict || record.tlsChecked) return false;
+  record.tlsChecked = true;
+  for (const f of verdict.findings || []) {
+    record.findings.push({ rule: f.rule, severity: f.severity, message: `${f.message} (${(f.platforms || []).join(", ")})`, fix: f.fix, console: "", list: "", entry: "" });
+  }
+  if (!verdict.ok) {
+    record.verdict = "fail";
+    if (!record.rule) record.rule = "R12";
+    if (!record.errMsg) record.errMsg = verdict.errMsg;
+  } else if ((verdict.findings || []).length && record.verdict === "ok") {
+    record.verdict = "warn";
+    if (!record.rule) record.rule = "R12";
+  }
+  return true;
+}
+
+function checkTLS(tabId, record) {
+  const target = tlsTarget(record.url);
+  if (!target || ["R1", "R2", "R3", "R5"].includes(record.rule) && record.state === "blocked") return;
+  tlsVerdict(target).then((v) => {
+    const t = tabs.get(tabId);
+    const cur = t && t.records.get(record.id);
+    if (cur && applyTLS(cur, v)) {
+      toPanels(tabId, { type: "record", record: cur });
+      updateBadge(tabId);
+    }
+  });
+}
+
 function counts(t) {
   let fail = 0, warn = 0;
   for (const r of t.records.values()) {
@@ -136,6 +204,7 @@ async function handle(msg, sender) {
       t.records.set(msg.record.id, msg.record);
       toPanels(tabId, { type: "record", record: msg.record });
       updateBadge(tabId);
+      checkTLS(tabId, msg.record);
       return;
     }
     case "status": {

@@ -16,7 +16,7 @@ const artifacts = path.join(root, "test-results");
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
-  stack = await startStack();
+  stack = await startStack({ agent: true });
   page = await openPreview(stack);
 }, { timeout: 120000 });
 
@@ -236,4 +236,29 @@ test("the conformance vectors pass on the same module in Chromium", async () => 
   await p.close();
   assert.ok(results.length >= 240, `${results.length} vectors`);
   assert.deepEqual(results.filter((r) => r.problem), []);
+});
+
+test("R12 in the browser: certificate faults of the hosts the preview calls appear in the panel (via hostsim agent)", async () => {
+  const out = await page.evaluate(async () => {
+    const a = await window.demo.run("expired certificate (R12)");
+    const b = await window.demo.run("missing intermediate (R12)");
+    return [a.errMsg, b.errMsg];
+  });
+  // The browser under test ignores certificate errors; the device would not.
+  assert.deepEqual(out, ["request:ok", "request:ok"]);
+  const popup = await stack.context.newPage();
+  await popup.goto(`chrome-extension://${stack.extensionId}/ui/popup.html`);
+  const tabId = await popup.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url && t.url.startsWith(url)).id, stack.preview.url);
+  await popup.close();
+  const panel = await stack.context.newPage();
+  await panel.goto(`chrome-extension://${stack.extensionId}/ui/panel.html?tab=${tabId}`);
+  await panel.waitForFunction(() => document.body.innerText.includes("R12"), null, { timeout: 20000 });
+  await panel.getByText("expired.mpnet.test").first().click();
+  await panel.waitForFunction(() => document.body.innerText.includes("expired on"), null, { timeout: 10000 });
+  await panel.getByText("missing-intermediate.mpnet.test").first().click();
+  await panel.waitForFunction(() => document.body.innerText.includes("does not send the intermediate"), null, { timeout: 10000 });
+  const text = await panel.evaluate(() => document.body.innerText);
+  assert.ok(text.includes("full chain"), "the fix is shown");
+  await panel.screenshot({ path: path.join(artifacts, "panel-r12.png") });
+  await panel.close();
 });

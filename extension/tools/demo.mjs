@@ -14,11 +14,12 @@ const out = path.resolve(args.includes("--out") ? args[args.indexOf("--out") + 1
 const headed = args.includes("--headed");
 mkdirSync(out, { recursive: true });
 
-const stack = await startStack({ headless: !headed });
+const stack = await startStack({ headless: !headed, agent: true });
 try {
   const page = await openPreview(stack);
   console.log(`demo preview ${stack.preview.url} with the mpnet extension (${stack.extensionId})`);
   const results = await page.evaluate(() => window.demo.runAll());
+  await page.waitForTimeout(1500); // R12 reports from hostsim agent
   await page.screenshot({ path: path.join(out, "preview.png"), fullPage: true });
   const tabId = await (async () => {
     const p = await stack.context.newPage();

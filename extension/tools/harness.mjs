@@ -47,6 +47,25 @@ export function startFixtures(dir) {
   });
 }
 
+/** startAgent runs `hostsim agent` for the fixtures and resolves with its URL. */
+export function startAgent(fx) {
+  const args = ["agent", "--listen", "127.0.0.1:0", "--roots", fx.ca, "--timeout", "3000"];
+  for (const f of fx.faults) {
+    args.push("--resolve", `${f.host}:${f.addr.split(":").pop()}:127.0.0.1`);
+  }
+  const child = spawn(path.join(root, "dist/hostsim"), args, { stdio: ["pipe", "pipe", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stderr.on("data", (d) => { err += d; });
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("\n")) resolve({ url: JSON.parse(out.split("\n")[0]).url, close: () => new Promise((r) => { child.on("exit", r); child.kill("SIGTERM"); }) });
+    });
+    child.on("exit", (code) => reject(new Error(`hostsim agent exited ${code}: ${err}`)));
+  });
+}
+
 /** origin of a fixture URL, e.g. https://valid.mpnet.test:34567 */
 export function fixtureOrigin(fx, name) { return new URL(fx.byName[name].url).origin; }
 
@@ -56,7 +75,7 @@ export function demoConfig(fx, extra = {}) {
     appid: APPID,
     version: "0",
     domains: {
-      request: ["https://valid.mpnet.test", "https://5xx.mpnet.test", "https://slow.mpnet.test"],
+      request: ["https://valid.mpnet.test", "https://5xx.mpnet.test", "https://slow.mpnet.test", "https://expired.mpnet.test", "https://missing-intermediate.mpnet.test"],
       uploadFile: ["https://valid.mpnet.test"],
       downloadFile: ["https://valid.mpnet.test"],
       socket: ["wss://wss.mpnet.test"],
@@ -92,15 +111,16 @@ export function startPreview(fx) {
  * startStack starts fixtures, the preview server, bundles the extension with
  * the demo configuration and launches Chromium with it.
  */
-export async function startStack({ headless = true, lang = "en-US", config } = {}) {
+export async function startStack({ headless = true, lang = "en-US", config, agent = false } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "mpnet-e2e-"));
   const fx = await startFixtures(dir);
   const preview = await startPreview(fx);
+  const ag = agent ? await startAgent(fx) : null;
   const cfgPath = path.join(dir, "mpnet.json");
   writeFileSync(cfgPath, JSON.stringify(config ? config(fx) : demoConfig(fx), null, 2));
   const ext = await bundle({
     out: path.join(dir, "extension"), wasm: path.join(root, "dist/mpnet.wasm"), config: [cfgPath],
-    origin: ["http://localhost/*"], host: ["https://*.mpnet.test/*"],
+    origin: ["http://localhost/*"], host: ["https://*.mpnet.test/*"], agent: ag ? ag.url : "",
   });
   const context = await chromium.launchPersistentContext(path.join(dir, "profile"), {
     executablePath: chromiumPath(),
@@ -122,6 +142,7 @@ export async function startStack({ headless = true, lang = "en-US", config } = {
     async close() {
       await context.close().catch(() => {});
       await preview.close();
+      if (ag) await ag.close();
       await fx.close();
     },
   };

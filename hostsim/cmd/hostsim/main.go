@@ -8,6 +8,7 @@
 //	hostsim socket [--config FILE] wss://...
 //	hostsim cert HOST[:PORT]...
 //	hostsim serve
+//	hostsim agent
 //	hostsim version
 //
 // Exit status: 0 allowed / no problems, 1 a call would fail on device or the
@@ -51,6 +52,8 @@ Usage:
                            the R12 report: certificates and TLS, verdicts for iOS and Android
   hostsim serve [--ca FILE]
                            start fixture servers on loopback, one per fault
+  hostsim agent [--listen 127.0.0.1:7460]
+                           serve R12 reports to the browser extension
   hostsim version          the module's ABI version and sha256
 
 Calls that reach servers take --resolve HOST:PORT:ADDR (like curl) and
@@ -111,6 +114,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.cert(args[1:])
 	case "serve":
 		err = e.serve(args[1:])
+	case "agent":
+		err = e.agent(args[1:])
 	default:
 		fmt.Fprintf(stderr, "hostsim: unknown command %q\n\n%s", args[0], usage)
 		return 2
