@@ -262,3 +262,60 @@ test("R12 in the browser: certificate faults of the hosts the preview calls appe
   await panel.screenshot({ path: path.join(artifacts, "panel-r12.png") });
   await panel.close();
 });
+
+test("every frame is covered: a srcdoc iframe's calls are judged too", async () => {
+  const r = await page.evaluate(async (port) => {
+    const f = document.createElement("iframe");
+    f.srcdoc = `<script>fetch('https://stats.mpnet.test:${port}/x').then(() => parent.postMessage({srcdoc: 'resolved'}, '*'), (e) => parent.postMessage({srcdoc: e.message}, '*'))<\/script>`;
+    const got = new Promise((res) => window.addEventListener("message", (e) => { if (e.data && e.data.srcdoc) res(e.data.srcdoc); }));
+    document.body.append(f);
+    const out = await got;
+    f.remove();
+    return out;
+  }, new URL(stack.fx.byName.valid.url).port);
+  assert.equal(r, "request:fail url not in domain list");
+});
+
+test("R9 through the Page Visibility API: a hidden page interrupts running calls", async () => {
+  // Headless Chromium never hides a page, so the test plays the browser's
+  // part: it reports the page hidden through the standard event.
+  const out = await page.evaluate(async (base) => {
+    const p = fetch(`${base}slow?ms=8000`).then(() => "ok", (e) => e.message);
+    await new Promise((r) => setTimeout(r, 100));
+    Object.defineProperty(document, "visibilityState", { get: () => "hidden", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+    const hidden = window.mpnet.status().hidden;
+    const first = await p;
+    Object.defineProperty(document, "visibilityState", { get: () => "visible", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+    return { hidden, first, after: window.mpnet.status().hidden };
+  }, stack.fx.byName.valid.url);
+  assert.deepEqual(out, { hidden: true, first: "request:fail interrupted", after: false });
+});
+
+test("when checks cannot run, calls proceed but every record, the badge and the status say checks are OFF", async () => {
+  const ext = await stack.context.newPage();
+  await ext.goto(`chrome-extension://${stack.extensionId}/ui/popup.html`);
+  const origin = new URL(stack.preview.url).origin;
+  const tabId = await ext.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url && t.url.startsWith(url)).id, stack.preview.url);
+  await ext.evaluate((o) => chrome.runtime.sendMessage({ type: "saveOrigin", origin: o, files: [{ name: "mpnet.json", content: "{ broken" }] }), origin);
+  try {
+    await page.reload();
+    await page.waitForFunction(() => window.mpnet && window.mpnet.status().state === "failed", null, { timeout: 20000 });
+    const st = await page.evaluate(() => window.mpnet.status());
+    assert.match(st.error, /configuration error/);
+    const rec = await page.evaluate(async (port) => {
+      const got = new Promise((res) => window.mpnet.addEventListener("verdict", (e) => res(e.detail), { once: true }));
+      const r = await fetch(`https://stats.mpnet.test:${port}/x`).then(() => "proceeded", (e) => "network: " + e.message);
+      return { r, rec: await got };
+    }, new URL(stack.fx.byName.valid.url).port);
+    assert.notEqual(rec.r, "network: request:fail url not in domain list", "no decision was made");
+    assert.match(rec.rec.findings[0].message, /checks are OFF/);
+    await ext.waitForFunction(async (id) => (await chrome.action.getBadgeText({ tabId: id })) === "OFF", tabId, { timeout: 5000 });
+  } finally {
+    await ext.evaluate((o) => chrome.runtime.sendMessage({ type: "removeOrigin", origin: o }), origin);
+    await ext.close();
+    await page.reload();
+    await page.waitForFunction(() => window.mpnet && window.mpnet.status().state === "ready", null, { timeout: 20000 });
+  }
+});

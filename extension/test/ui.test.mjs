@@ -65,6 +65,7 @@ for (const [lang, words] of [
       const optText = await options.evaluate(() => document.body.innerText);
       assert.ok(optText.includes(words.origins), `options lacks "${words.origins}"`);
       assert.ok(optText.includes("valid.mpnet.test"), "options shows the baked default configuration");
+      assert.ok(optText.includes("hostsim agent"), "options offers R12 through hostsim agent");
       await options.screenshot({ path: path.join(out, `options-${lang}.png`), fullPage: true });
     } finally {
       await stack.close();
