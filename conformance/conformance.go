@@ -172,17 +172,7 @@ func Run(t *testing.T, newHost func(t *testing.T) Host) {
 				out, err := h.Configure(v.configMsg(c.Config))
 				mustOK(t, out, err)
 				msg, _ := json.Marshal(map[string]any{"api": c.API, "url": c.URL, "timeout": c.Timeout, "headers": c.Headers})
-				out, err = h.Check(msg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var got any
-				if err := json.Unmarshal(out, &got); err != nil {
-					t.Fatalf("answer is not JSON: %s", out)
-				}
-				if p := Match(c.Expect, got, ""); p != "" {
-					t.Errorf("%s\ngot: %s", p, out)
-				}
+				expectAnswer(t, c.Expect)(h.Check(msg))
 			})
 		}
 	})
@@ -209,17 +199,7 @@ func Run(t *testing.T, newHost func(t *testing.T) Host) {
 		for _, c := range v.ConfigFiles {
 			t.Run(c.Name, func(t *testing.T) {
 				msg, _ := json.Marshal(map[string]any{"files": c.Files, "dryRun": true})
-				out, err := h.Configure(msg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var got any
-				if err := json.Unmarshal(out, &got); err != nil {
-					t.Fatalf("answer is not JSON: %s", out)
-				}
-				if p := Match(c.Expect, got, ""); p != "" {
-					t.Errorf("%s\ngot: %s", p, out)
-				}
+				expectAnswer(t, c.Expect)(h.Configure(msg))
 			})
 		}
 	})
@@ -270,19 +250,24 @@ func Run(t *testing.T, newHost func(t *testing.T) Host) {
 func runTLS(t *testing.T, v *Vectors, newHost func(t *testing.T) Host) {
 	h := newHost(t)
 	for _, c := range v.TLS {
-		t.Run(c.Name, func(t *testing.T) {
-			out, err := h.JudgeTLS(c.Facts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got any
-			if err := json.Unmarshal(out, &got); err != nil {
-				t.Fatalf("answer is not JSON: %s", out)
-			}
-			if p := Match(c.Expect, got, ""); p != "" {
-				t.Errorf("%s\ngot: %s", p, out)
-			}
-		})
+		t.Run(c.Name, func(t *testing.T) { expectAnswer(t, c.Expect)(h.JudgeTLS(c.Facts)) })
+	}
+}
+
+// expectAnswer returns a checker of one host answer against an expectation.
+func expectAnswer(t *testing.T, want any) func([]byte, error) {
+	return func(out []byte, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got any
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("answer is not JSON: %s", out)
+		}
+		if p := Match(want, got, ""); p != "" {
+			t.Errorf("%s\ngot: %s", p, out)
+		}
 	}
 }
 

@@ -33,15 +33,21 @@ var benchURLs = []string{
 	"https://v2.svc3.request.example.com/x",
 }
 
+// checkMessages returns one mpnet_check message per benchURLs entry.
+func checkMessages() [][]byte {
+	msgs := make([][]byte, len(benchURLs))
+	for i, u := range benchURLs {
+		msgs[i] = []byte(fmt.Sprintf(`{"api":"request","url":%q}`, u))
+	}
+	return msgs
+}
+
 // BenchmarkCheckWasm measures one decision (mpnet_check) through the module
 // under wazero, JSON in and out included.
 func BenchmarkCheckWasm(b *testing.B) {
 	inst := configured(b, realisticConfig())
 	ctx := context.Background()
-	msgs := make([][]byte, len(benchURLs))
-	for i, u := range benchURLs {
-		msgs[i] = []byte(fmt.Sprintf(`{"api":"request","url":%q}`, u))
-	}
+	msgs := checkMessages()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -59,10 +65,7 @@ func BenchmarkCheckNative(b *testing.B) {
 	if out := s.Configure([]byte(cfg)); !strings.Contains(string(out), `"ok":true`) {
 		b.Fatal(string(out))
 	}
-	msgs := make([][]byte, len(benchURLs))
-	for i, u := range benchURLs {
-		msgs[i] = []byte(fmt.Sprintf(`{"api":"request","url":%q}`, u))
-	}
+	msgs := checkMessages()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

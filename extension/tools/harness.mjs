@@ -26,44 +26,42 @@ export function chromiumPath() {
   throw new Error("Chromium is not installed: run scripts/install-deps.sh (apt-get install chromium)");
 }
 
-/** startFixtures runs `hostsim serve --json` and resolves with its description. */
-export function startFixtures(dir) {
+/**
+ * startHostsim runs dist/hostsim with args and resolves with the first JSON
+ * document it prints on stdout, and a function that stops it.
+ */
+function startHostsim(args, stop) {
   const exe = path.join(root, "dist/hostsim");
   if (!existsSync(exe)) throw new Error("dist/hostsim is missing: run go run ./build first");
-  const child = spawn(exe, ["serve", "--json", "--ca", path.join(dir, "ca.pem")], { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(exe, args, { stdio: ["pipe", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let out = "";
     let err = "";
     child.stderr.on("data", (d) => { err += d; });
     child.stdout.on("data", (d) => {
       out += d;
-      try {
-        const info = JSON.parse(out);
-        const byName = Object.fromEntries(info.faults.map((f) => [f.name, f]));
-        resolve({ ...info, byName, child, close: () => new Promise((r) => { child.on("exit", r); child.stdin.end(); }) });
-      } catch (e) { /* more to come */ }
+      let doc;
+      try { doc = JSON.parse(out); } catch (e) { return; /* more to come */ }
+      resolve({ doc, close: () => new Promise((r) => { child.on("exit", r); stop(child); }) });
     });
-    child.on("exit", (code) => reject(new Error(`hostsim serve exited ${code}: ${err}`)));
+    child.on("exit", (code) => reject(new Error(`hostsim ${args[0]} exited ${code}: ${err}`)));
   });
 }
 
+/** startFixtures runs `hostsim serve --json` and resolves with its description. */
+export async function startFixtures(dir) {
+  const { doc, close } = await startHostsim(["serve", "--json", "--ca", path.join(dir, "ca.pem")], (c) => c.stdin.end());
+  return { ...doc, byName: Object.fromEntries(doc.faults.map((f) => [f.name, f])), close };
+}
+
 /** startAgent runs `hostsim agent` for the fixtures and resolves with its URL. */
-export function startAgent(fx) {
+export async function startAgent(fx) {
   const args = ["agent", "--listen", "127.0.0.1:0", "--roots", fx.ca, "--timeout", "3000"];
   for (const f of fx.faults) {
     args.push("--resolve", `${f.host}:${f.addr.split(":").pop()}:127.0.0.1`);
   }
-  const child = spawn(path.join(root, "dist/hostsim"), args, { stdio: ["pipe", "pipe", "pipe"] });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    child.stderr.on("data", (d) => { err += d; });
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("\n")) resolve({ url: JSON.parse(out.split("\n")[0]).url, close: () => new Promise((r) => { child.on("exit", r); child.kill("SIGTERM"); }) });
-    });
-    child.on("exit", (code) => reject(new Error(`hostsim agent exited ${code}: ${err}`)));
-  });
+  const { doc, close } = await startHostsim(args, (c) => c.kill("SIGTERM"));
+  return { url: doc.url, close };
 }
 
 /** origin of a fixture URL, e.g. https://valid.mpnet.test:34567 */
