@@ -319,3 +319,43 @@ test("when checks cannot run, calls proceed but every record, the badge and the 
     await page.waitForFunction(() => window.mpnet && window.mpnet.status().state === "ready", null, { timeout: 20000 });
   }
 });
+
+test("XHR keeps upload progress and events; sync XHR is judged and reported; WebSocket keeps binary frames", async () => {
+  const out = await page.evaluate(async ({ base, ws, port }) => {
+    const events = [];
+    const upload = [];
+    const xhr = await new Promise((res) => {
+      const x = new XMLHttpRequest();
+      x.open("POST", `${base}echo`);
+      x.upload.onprogress = (e) => upload.push(["progress", e.loaded > 0]);
+      x.upload.onload = () => upload.push(["load"]);
+      for (const t of ["loadstart", "load", "loadend"]) x.addEventListener(t, (e) => events.push([t, e.target === x]));
+      x.onreadystatechange = () => events.push(["rs", x.readyState]);
+      x.onloadend = () => res([x.status, JSON.parse(x.responseText).body.length, x instanceof XMLHttpRequest, XMLHttpRequest.DONE]);
+      x.send("x".repeat(200000));
+    });
+    let sync;
+    try {
+      const s = new XMLHttpRequest();
+      s.open("GET", `https://stats.mpnet.test:${port}/x`, false);
+      s.send();
+      sync = "sent";
+    } catch (e) {
+      sync = `${e.name}: ${e.message}`;
+    }
+    const bin = await new Promise((res) => {
+      const s = new WebSocket(ws);
+      s.binaryType = "arraybuffer";
+      s.onopen = () => s.send(new Uint8Array([1, 2, 3]));
+      s.onmessage = (e) => { res([e.data instanceof ArrayBuffer, [...new Uint8Array(e.data)], s.bufferedAmount]); s.close(); };
+      s.onerror = () => res("error");
+    });
+    return { xhr, events, upload, sync, bin };
+  }, { base: stack.fx.byName.valid.url, ws: stack.fx.byName.wss.url, port: new URL(stack.fx.byName.valid.url).port });
+  assert.deepEqual(out.xhr, [200, 200000, true, 4]);
+  assert.deepEqual(out.events.filter(([t]) => t !== "rs"), [["loadstart", true], ["load", true], ["loadend", true]]);
+  assert.deepEqual(out.events.filter(([t]) => t === "rs").map(([, s]) => s).at(-1), 4);
+  assert.ok(out.upload.some(([t]) => t === "load"), JSON.stringify(out.upload));
+  assert.match(out.sync, /^NetworkError: .*request:fail url not in domain list/);
+  assert.deepEqual(out.bin, [true, [1, 2, 3], 0]);
+});
