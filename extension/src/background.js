@@ -231,6 +231,10 @@ async function handle(msg, sender) {
       chrome.tabs.sendMessage(tabId, { type: "control", enabled: next.enabled, mode: next.mode || undefined, background: next.background }).catch(() => {});
       return next;
     }
+    case "records": {
+      const t = tabInfo(tabId);
+      return [...t.records.values()];
+    }
     case "getSettings": {
       const s = await settings();
       return { ...s, defaults: await defaults() };

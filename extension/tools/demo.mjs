@@ -21,13 +21,11 @@ try {
   const results = await page.evaluate(() => window.demo.runAll());
   await page.waitForTimeout(1500); // R12 reports from hostsim agent
   await page.screenshot({ path: path.join(out, "preview.png"), fullPage: true });
-  const tabId = await (async () => {
-    const p = await stack.context.newPage();
-    await p.goto(`chrome-extension://${stack.extensionId}/ui/popup.html`);
-    const id = await p.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url && t.url.startsWith(url)).id, stack.preview.url);
-    await p.close();
-    return id;
-  })();
+  const ext = await stack.context.newPage();
+  await ext.goto(`chrome-extension://${stack.extensionId}/ui/popup.html`);
+  const tabId = await ext.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url && t.url.startsWith(url)).id, stack.preview.url);
+  const records = await ext.evaluate((id) => chrome.runtime.sendMessage({ type: "records", tabId: id }), tabId);
+  await ext.close();
   const panel = await stack.context.newPage();
   await panel.setViewportSize({ width: 1400, height: 900 });
   await panel.goto(`chrome-extension://${stack.extensionId}/ui/panel.html?tab=${tabId}`);
@@ -37,6 +35,12 @@ try {
   console.log("\nscenario                              outcome in the preview (as on a phone)");
   for (const [name, r] of Object.entries(results)) {
     console.log(`${name.padEnd(38)}${r.errMsg}${r.statusCode ? ` (${r.statusCode})` : ""}`);
+  }
+  console.log("\nwhat mpnet recorded (DevTools > mpnet shows each with its rule and fix)");
+  for (const r of records) {
+    if (r.verdict === "ok") continue;
+    const url = r.url.replace(/:\d+\//, "/").slice(0, 58);
+    console.log(`${r.verdict.toUpperCase().padEnd(5)} ${(r.rule || "").padEnd(4)} ${r.api.padEnd(14)}${url.padEnd(60)}${r.errMsg || ""}`);
   }
   const st = await page.evaluate(() => window.mpnet.status());
   console.log(`\nruntime: ${st.state}, mode ${st.mode}, Referer ${st.referer}`);
