@@ -164,7 +164,11 @@ const (
 	EvHide      = "hide"      // the mini program went to the background
 	EvShow      = "show"      // it came back to the foreground
 	EvTick      = "tick"      // time passed (the host's timer for NextWake fired)
-	EvReset     = "reset"     // forget every call (page reload); keeps the configuration
+	EvReset     = "reset"     // forget every call (page reload); keeps the configuration and TLS verdicts
+	// EvTLS tells the engine a server's R12 verdict (TLS set): later calls
+	// to that host and port fail as the device would. Hosts replay these
+	// events after a trap even when the engine was idle.
+	EvTLS = "tls"
 )
 
 // Event is what a host tells mpnet_step. At is the host's monotonic clock in
@@ -183,6 +187,8 @@ type Event struct {
 	Headers []string `json:"headers,omitempty"`
 	// Status is the HTTP status for EvResponse.
 	Status int `json:"status,omitempty"`
+	// TLS is the server's verdict for EvTLS (from mpnet_judge_tls).
+	TLS *TLSVerdict `json:"tls,omitempty"`
 }
 
 // Action types mpnet_step returns.

@@ -137,8 +137,9 @@ type Instance struct {
 	abi    int
 
 	// Restoring state after a trap.
-	config []byte   // the last configure message that succeeded (not dry runs)
-	replay [][]byte // step messages since the engine was last idle
+	config []byte            // the last configure message that succeeded (not dry runs)
+	replay [][]byte          // step messages since the engine was last idle
+	sticky map[string][]byte // "tls" step messages by host:port: engine knowledge that outlives idleness
 
 	// Restarts counts how many times the instance was replaced after a trap.
 	Restarts int
@@ -294,6 +295,11 @@ func (i *Instance) restart(ctx context.Context) error {
 			return fmt.Errorf("restoring the configuration: %w", err)
 		}
 	}
+	for _, ev := range i.sticky {
+		if _, err := i.rawCall(ctx, "mpnet_step", ev); err != nil {
+			return fmt.Errorf("replaying TLS verdicts: %w", err)
+		}
+	}
 	for _, ev := range i.replay {
 		if _, err := i.rawCall(ctx, "mpnet_step", ev); err != nil {
 			return fmt.Errorf("replaying events: %w", err)
@@ -354,6 +360,17 @@ func (i *Instance) remember(export string, msg, out []byte) {
 			i.config = bytes.Clone(msg)
 		}
 	case "mpnet_step":
+		var ev struct {
+			Type string          `json:"type"`
+			TLS  *abi.TLSVerdict `json:"tls"`
+		}
+		if json.Unmarshal(msg, &ev) == nil && ev.Type == abi.EvTLS && ev.TLS != nil {
+			if i.sticky == nil {
+				i.sticky = map[string][]byte{}
+			}
+			i.sticky[fmt.Sprintf("%s:%d", ev.TLS.Host, ev.TLS.Port)] = bytes.Clone(msg)
+			return
+		}
 		var r abi.StepResult
 		if json.Unmarshal(out, &r) == nil && r.InFlight == 0 && r.Queued == 0 && r.Sockets == 0 && !r.Hidden {
 			i.replay = i.replay[:0]

@@ -157,6 +157,11 @@ func TestBadMessages(t *testing.T) {
 func TestTrapReplacesInstance(t *testing.T) {
 	ctx := context.Background()
 	inst := configured(t, demoConfig)
+	// A TLS verdict outlives idleness: it must survive the restart too.
+	bad := &abi.TLSVerdict{Host: "api.example.com", Port: 8443, ErrMsg: "request:fail ssl hand shake error"}
+	if _, err := inst.Step(ctx, abi.Event{Type: "tls", At: 0, TLS: bad}); err != nil {
+		t.Fatal(err)
+	}
 	for id := int64(1); id <= 11; id++ {
 		if _, err := inst.Step(ctx, abi.Event{Type: "open", At: 0, ID: id, API: "request", URL: "https://api.example.com/"}); err != nil {
 			t.Fatal(err)
@@ -190,6 +195,10 @@ func TestTrapReplacesInstance(t *testing.T) {
 	d, err := inst.Check(ctx, abi.CheckRequest{API: "request", URL: "https://evil.example.com/"})
 	if err != nil || d.Allowed || d.Rule != "R2" {
 		t.Fatalf("configuration lost after restart: %v %+v", err, d)
+	}
+	r, err = inst.Step(ctx, abi.Event{Type: "open", At: 20, ID: 50, API: "request", URL: "https://api.example.com:8443/x"})
+	if err != nil || len(r.Actions) != 1 || r.Actions[0].Type != "block" || r.Actions[0].Rule != "R12" {
+		t.Fatalf("TLS verdict lost after restart: %v %+v", err, r.Actions)
 	}
 }
 

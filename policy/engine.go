@@ -4,10 +4,12 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"mpnet/abi"
 	"mpnet/policy/config"
+	"mpnet/policy/urlhost"
 )
 
 // Limits of the client (R7, R9).
@@ -128,6 +130,7 @@ type Engine struct {
 	hidden   bool
 	acts     []abi.Action
 	headers  map[string]string // the forced headers (R8), shared by every call
+	tls      map[string]abi.TLSVerdict // R12 verdicts by "host:port"
 }
 
 // forced returns the headers every call must carry (R8), built once per configuration.
@@ -200,6 +203,10 @@ func (e *Engine) validate(ev *abi.Event) error {
 		if ev.Type == abi.EvResponse && (ev.Status < 100 || ev.Status > 999) {
 			return bad("response status %d is not an HTTP status", ev.Status)
 		}
+	case abi.EvTLS:
+		if ev.TLS == nil || ev.TLS.Host == "" || ev.TLS.Port <= 0 || ev.TLS.Port > 65535 {
+			return bad("tls needs a verdict with host and port")
+		}
 	case abi.EvHide, abi.EvShow, abi.EvTick, abi.EvReset:
 	case "":
 		return bad("event has no type")
@@ -269,8 +276,15 @@ func (e *Engine) Step(ev abi.Event) (abi.StepResult, error) {
 			}
 			e.compactTimers()
 		}
+	case abi.EvTLS:
+		if e.tls == nil {
+			e.tls = map[string]abi.TLSVerdict{}
+		}
+		if len(e.tls) < 10000 {
+			e.tls[tlsKey(ev.TLS.Host, ev.TLS.Port)] = *ev.TLS
+		}
 	case abi.EvReset:
-		*e = Engine{cfg: e.cfg, calls: map[int64]*call{}, now: e.now, seq: e.seq, acts: e.acts}
+		*e = Engine{cfg: e.cfg, calls: map[int64]*call{}, now: e.now, seq: e.seq, acts: e.acts, tls: e.tls}
 	}
 	return e.result(), nil
 }
@@ -323,6 +337,21 @@ func (e *Engine) open(ev *abi.Event) {
 		e.emit(abi.Action{Type: abi.ActReport, ID: ev.ID, API: ev.API, Rule: d.Rule, Severity: "error", ErrMsg: d.ErrMsg, Message: msg,
 			Console: d.Console, Fix: d.Fix, At: e.now, List: d.List, Entry: entryIfListed(d)})
 	}
+	if v, ok := e.tlsVerdict(ev.API, ev.URL); ok && !v.OK {
+		msg, fix := "[R12] the server's certificate or TLS fails on device", ""
+		for _, f := range v.Findings {
+			if f.Severity == "error" {
+				msg, fix = f.Message, f.Fix
+				break
+			}
+		}
+		errMsg := strings.Replace(v.ErrMsg, "request:", ev.API+":", 1)
+		if e.enforcing() {
+			e.emit(abi.Action{Type: abi.ActBlock, ID: ev.ID, API: ev.API, Rule: "R12", ErrMsg: errMsg, Message: msg, Fix: fix, At: e.now})
+			return
+		}
+		e.emit(abi.Action{Type: abi.ActReport, ID: ev.ID, API: ev.API, Rule: "R12", Severity: "error", ErrMsg: errMsg, Message: msg + "; on device it fails with " + errMsg, Fix: fix, At: e.now})
+	}
 	if ev.API == "tcp" || ev.API == "udp" || ev.API == "resource" {
 		e.emit(abi.Action{Type: abi.ActStart, ID: ev.ID, API: ev.API, At: e.now})
 		return
@@ -349,6 +378,27 @@ func (e *Engine) open(ev *abi.Event) {
 		e.report(c, "R9", "warning", "[R9] call made while the mini program is in the background: on device it would not start until it returns to the foreground", "")
 	}
 	e.place(c)
+}
+
+func tlsKey(host string, port int) string {
+	return strings.ToLower(strings.Trim(host, "[]")) + ":" + strconv.Itoa(port)
+}
+
+// tlsVerdict finds the R12 verdict for a call's server, if the host told one.
+func (e *Engine) tlsVerdict(api, raw string) (abi.TLSVerdict, bool) {
+	if len(e.tls) == 0 || (!isPool(api) && api != "connectSocket") {
+		return abi.TLSVerdict{}, false
+	}
+	u, err := urlhost.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "wss") {
+		return abi.TLSVerdict{}, false
+	}
+	port := u.Port
+	if port < 0 {
+		port = 443
+	}
+	v, ok := e.tls[tlsKey(u.Host.Name, port)]
+	return v, ok
 }
 
 // entryIfListed returns the entry to add for an R2 violation on a domain,

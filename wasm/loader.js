@@ -84,6 +84,7 @@ export class MpnetModule {
     this.onTrap = null;
     this._config = null; // last successful configure message (bytes)
     this._replay = []; // step messages since the engine was last idle
+    this._sticky = new Map(); // "tls" step messages by host:port (outlive idleness)
     this._spare = null;
     this._use(first);
   }
@@ -163,6 +164,7 @@ export class MpnetModule {
   _restore() {
     this._start();
     if (this._config) this._raw("mpnet_configure", this._config);
+    for (const ev of this._sticky.values()) this._raw("mpnet_step", ev);
     for (const ev of this._replay) this._raw("mpnet_step", ev);
   }
 
@@ -173,6 +175,11 @@ export class MpnetModule {
       const res = JSON.parse(dec.decode(out));
       if (!req.dryRun && res.ok) this._config = bytes;
     } else if (name === "mpnet_step") {
+      const ev = JSON.parse(dec.decode(bytes));
+      if (ev.type === "tls" && ev.tls) {
+        this._sticky.set(`${ev.tls.host}:${ev.tls.port}`, bytes);
+        return;
+      }
       const r = JSON.parse(dec.decode(out));
       if (r.inFlight === 0 && r.queued === 0 && r.sockets === 0 && !r.hidden) this._replay = [];
       else this._replay.push(bytes);

@@ -73,6 +73,7 @@ async function setReferer(tabId, referer) {
 // running `hostsim agent`, which gathers the facts natively and has the same
 // module judge them. Verdicts are cached per host:port for the session.
 const tlsCache = new Map();
+const sentTLS = new Set(); // "tabId|host:port" verdicts already handed to the tab's runtimes
 
 async function agentURL() {
   const s = await chrome.storage.local.get("agent");
@@ -126,6 +127,10 @@ function checkTLS(tabId, record) {
   const target = tlsTarget(record.url);
   if (!target || ["R1", "R2", "R3", "R5"].includes(record.rule) && record.state === "blocked") return;
   tlsVerdict(target).then((v) => {
+    if (v && !sentTLS.has(`${tabId}|${v.host}:${v.port}`)) {
+      sentTLS.add(`${tabId}|${v.host}:${v.port}`);
+      chrome.tabs.sendMessage(tabId, { type: "tls", verdict: v }).catch(() => {});
+    }
     const t = tabs.get(tabId);
     const cur = t && t.records.get(record.id);
     if (cur && applyTLS(cur, v)) {
@@ -292,6 +297,7 @@ chrome.webNavigation && chrome.webNavigation.onCommitted.addListener((d) => {
   if (d.frameId !== 0) return;
   const t = tabs.get(d.tabId);
   if (t && !t.preserve) clearTab(d.tabId);
+  for (const k of [...sentTLS]) if (k.startsWith(d.tabId + "|")) sentTLS.delete(k);
   if (t) t.status = null;
 });
 

@@ -19,7 +19,7 @@
     }
   };
   chrome.runtime.onMessage.addListener((m) => {
-    if (m && m.type === "control") port.postMessage(m);
+    if (m && (m.type === "control" || m.type === "tls")) port.postMessage(m);
   });
   let hello = { files: [], tab: { enabled: true, mode: "enforce", background: false } };
   let wasm;

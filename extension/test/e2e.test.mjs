@@ -261,6 +261,9 @@ test("R12 in the browser: certificate faults of the hosts the preview calls appe
   assert.ok(text.includes("full chain"), "the fix is shown");
   await panel.screenshot({ path: path.join(artifacts, "panel-r12.png") });
   await panel.close();
+  // Now that the verdict is known, the preview fails calls to that server as the device does.
+  const again = await page.evaluate(() => window.demo.run("expired certificate (R12)"));
+  assert.equal(again.errMsg, "request:fail ssl hand shake error");
 });
 
 test("every frame is covered: a srcdoc iframe's calls are judged too", async () => {

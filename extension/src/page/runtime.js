@@ -138,6 +138,12 @@ class Runtime extends EventTarget {
   }
 
   control(msg) {
+    if (msg && msg.type === "tls" && msg.verdict && this.state === "ready") {
+      // R12 verdicts from hostsim agent (via the background): later calls to
+      // a failing server fail as on device.
+      try { this.event({ type: "tls", tls: msg.verdict }); } catch (e) { /* a bad verdict is ignored */ }
+      return;
+    }
     if (!msg || msg.type !== "control") return;
     const modeChanged = msg.mode && msg.mode !== this.mode;
     this.applyTab(msg);

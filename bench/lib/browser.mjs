@@ -1,0 +1,111 @@
+// Chromium for the benchmarks: the plain browser (no extension) and the
+// probes the pages run.
+
+import { chromium } from "playwright-core";
+import { rmSync } from "node:fs";
+import { startStack } from "../../extension/tools/harness.mjs";
+
+export const CHROMIUM = "/usr/bin/chromium";
+export const BASE_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
+// What extension/tools/harness.mjs adds for the browser with the extension;
+// the browser without it gets the same, so that the two differ only by the
+// extension.
+export const STACK_ARGS = ["--disable-sync", "--disable-quic", "--disable-renderer-backgrounding", "--disable-background-timer-throttling"];
+
+/** launchPlain launches Chromium without the extension. fx: the fixtures, to map *.mpnet.test to loopback. */
+export function launchPlain(fx = null) {
+  const args = [...BASE_ARGS];
+  if (fx) args.push(`--host-resolver-rules=${fx.hostResolverRules}, MAP *.mpnet.test 127.0.0.1`, ...STACK_ARGS);
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+/** openStack is startStack that also removes its temporary directory (profile, bundle) on close. */
+export async function openStack() {
+  const stack = await startStack();
+  const close = stack.close;
+  stack.close = async () => {
+    try { await close.call(stack); } finally { rmSync(stack.dir, { recursive: true, force: true }); }
+  };
+  return stack;
+}
+
+// READY_PROBE runs as an init script in the preview page's MAIN world before
+// the page's own scripts. It touches nothing of the extension: it listens for
+// the bridge's init message (module bytes and configuration handed to the
+// page), attaches to window.mpnet.ready() as soon as window.mpnet exists (the
+// promise resolves exactly when the runtime is ready, so no polling delay),
+// and polls mpnet.status() with setTimeout(0) for the moment the module is
+// configured (state leaves "loading"; ~4 ms resolution once timers clamp).
+// Every mark is performance.now(): milliseconds since navigation start.
+export const READY_PROBE = `(() => {
+  const m = { probe: performance.now(), initMsg: -1, configured: -1, ready: -1, state: "" };
+  Object.defineProperty(window, "__benchReady", { value: m });
+  let hooked = false;
+  const hook = () => {
+    if (hooked || !window.mpnet) return;
+    hooked = true;
+    window.mpnet.ready().then((s) => { m.ready = performance.now(); m.state = s.state; });
+  };
+  hook();
+  window.addEventListener("message", (e) => {
+    if (m.initMsg < 0 && e.source === window && e.data && e.data.__mpnet === "init") { m.initMsg = performance.now(); hook(); }
+  }, true);
+  const poll = () => {
+    hook();
+    if (window.mpnet && window.mpnet.status().state !== "loading") { m.configured = performance.now(); return; }
+    if (performance.now() < 60000) setTimeout(poll, 0);
+  };
+  poll();
+})();`;
+
+/** readyMarks waits for the probe's ready mark and answers the marks with the page's navigation timing. */
+export async function readyMarks(page) {
+  await page.waitForFunction(() => window.__benchReady && window.__benchReady.ready >= 0, null, { timeout: 30000, polling: 50 });
+  return page.evaluate(() => {
+    const nav = performance.getEntriesByType("navigation")[0];
+    return { ...window.__benchReady, dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd };
+  });
+}
+
+/** navTiming answers DOMContentLoaded and load (ms since navigation start) once the page has loaded. */
+export async function navTiming(page) {
+  await page.waitForFunction(() => { const n = performance.getEntriesByType("navigation")[0]; return n && n.loadEventEnd > 0; }, null, { timeout: 30000, polling: 50 });
+  return page.evaluate(() => {
+    const nav = performance.getEntriesByType("navigation")[0];
+    return { dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd };
+  });
+}
+
+/**
+ * WasmFetchWatch follows, over CDP's Network domain, the bridge's fetch of
+ * mpnet.wasm from the extension for each navigation of a page. Times are in
+ * ms since the navigation's document request was sent (within a few ms of
+ * navigation start). Call arm() before each navigation, result() after.
+ */
+export class WasmFetchWatch {
+  static async attach(context, page) {
+    const w = new WasmFetchWatch();
+    w.cdp = await context.newCDPSession(page);
+    w.cdp.on("Network.requestWillBeSent", (e) => {
+      if (e.type === "Document" && w.doc === null) w.doc = e.timestamp;
+      else if (/\/mpnet\.wasm(\?|$)/.test(e.request.url) && !e.redirectResponse && w.id === null) { w.id = e.requestId; w.sent = e.timestamp; }
+    });
+    w.cdp.on("Network.responseReceived", (e) => { if (e.requestId === w.id) w.resp = e.timestamp; });
+    w.cdp.on("Network.loadingFinished", (e) => { if (e.requestId === w.id) { w.fin = e.timestamp; w.bytes = e.encodedDataLength; } });
+    await w.cdp.send("Network.enable");
+    w.arm();
+    return w;
+  }
+
+  arm() { this.doc = null; this.id = null; this.sent = this.resp = this.fin = null; this.bytes = 0; }
+
+  async result(timeout = 10000) {
+    const end = Date.now() + timeout;
+    while (this.fin === null && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    if (this.doc === null || this.fin === null) return null;
+    const rel = (t) => (t - this.doc) * 1000;
+    return { start: rel(this.sent), response: rel(this.resp), finished: rel(this.fin), bytes: this.bytes };
+  }
+
+  async detach() { await this.cdp.detach().catch(() => {}); }
+}

@@ -1,0 +1,34 @@
+// 5: memory of the preview page: the JS heap after a forced collection
+// (CDP), and the module's linear memory (active and spare instance).
+
+/** jsHeapUsed forces a garbage collection in the page and answers JSHeapUsedSize in MiB. */
+export async function jsHeapUsed(page) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send("Performance.enable");
+    for (let i = 0; i < 2; i++) await cdp.send("HeapProfiler.collectGarbage");
+    const { metrics } = await cdp.send("Performance.getMetrics");
+    const m = metrics.find((x) => x.name === "JSHeapUsedSize");
+    return m ? m.value / 2 ** 20 : null;
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+}
+
+/** linearMemory answers the module instances' linear memory in MiB: {active, spare}. */
+export async function linearMemory(page) {
+  // The spare instance is made in the background after the first: wait for it.
+  await page.waitForFunction(() => {
+    const rt = window.__mpnetRuntime;
+    return rt && rt.module && rt.module._spare;
+  }, null, { timeout: 10000, polling: 20 }).catch(() => {});
+  return page.evaluate(() => {
+    const rt = window.__mpnetRuntime;
+    const m = rt && rt.module;
+    const spare = m && m._spare && m._spare.instance.exports.memory.buffer.byteLength;
+    return {
+      active: m ? m.exports.memory.buffer.byteLength / 2 ** 20 : null,
+      spare: spare ? spare / 2 ** 20 : null,
+    };
+  });
+}

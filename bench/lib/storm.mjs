@@ -1,0 +1,78 @@
+// 3: a storm of fetches from the demo preview page to the fixture `valid`
+// server's /json (https, listed in the demo configuration, so allowed), timed
+// from the first call to the last body read, in four browsers' worth of
+// pages: with the extension, without any interception, with
+// @mswjs/interceptors' FetchInterceptor in passthrough mode, and with the
+// pure-JS allowlist wrapper (the floor).
+
+import { demoConfig } from "../../extension/tools/harness.mjs";
+import { bundleIIFE, floorFetchScript } from "./pages.mjs";
+import { READY_PROBE, readyMarks, navTiming } from "./browser.mjs";
+
+export const VARIANTS = ["none", "extension", "msw", "floor"];
+export const MODES = ["batch10", "all"];
+
+/**
+ * openStormPages opens the preview page once per variant: "extension" in
+ * the stack's browser, the others each in their own context of the browser
+ * without the extension. Answers {variant: page}.
+ */
+export async function openStormPages(stack, plain) {
+  const pages = {};
+  await stack.context.addInitScript(READY_PROBE);
+  pages.extension = await stack.context.newPage();
+  await pages.extension.goto(stack.preview.url);
+  const marks = await readyMarks(pages.extension);
+  if (marks.state !== "ready") throw new Error(`the extension's runtime is ${marks.state}, not ready`);
+
+  const hosts = demoConfig({}).domains.request.map((d) => new URL(d).hostname);
+  const scripts = { none: null, msw: await bundleIIFE("msw-fetch.js"), floor: floorFetchScript(hosts) };
+  for (const [name, script] of Object.entries(scripts)) {
+    const ctx = await plain.newContext({ ignoreHTTPSErrors: true });
+    if (script) await ctx.addInitScript(script);
+    const page = await ctx.newPage();
+    await page.goto(stack.preview.url);
+    await navTiming(page);
+    const which = await page.evaluate(() => window.__benchInterceptor || "none");
+    if (which !== name) throw new Error(`the ${name} page has interceptor ${which}`);
+    pages[name] = page;
+  }
+  return pages;
+}
+
+/**
+ * storm fires n fetches: "batch10" awaits batches of 10, "all" starts all
+ * at once. Answers {ms, opened (calls the extension's runtime saw), bytes,
+ * maxQueued, maxInFlight (sampled every 5 ms when sample is set)}.
+ */
+export function storm(page, { n, mode, sample = false }) {
+  return page.evaluate(async ({ n, mode, sample }) => {
+    const url = String(window.FIXTURES.valid).replace(/\/$/, "") + "/json";
+    const rt = window.__mpnetRuntime;
+    const opened0 = rt ? rt.nextId : 0;
+    let maxQueued = 0;
+    let maxInFlight = 0;
+    let timer = null;
+    if (sample && window.mpnet) {
+      timer = setInterval(() => {
+        const s = window.mpnet.status();
+        maxQueued = Math.max(maxQueued, s.queued);
+        maxInFlight = Math.max(maxInFlight, s.inFlight);
+      }, 5);
+    }
+    let bytes = 0;
+    const one = () => fetch(url).then((r) => {
+      if (r.status !== 200) throw new Error(`status ${r.status}`);
+      return r.text();
+    }).then((t) => { bytes += t.length; });
+    const t0 = performance.now();
+    if (mode === "batch10") {
+      for (let i = 0; i < n; i += 10) await Promise.all(Array.from({ length: Math.min(10, n - i) }, one));
+    } else {
+      await Promise.all(Array.from({ length: n }, one));
+    }
+    const ms = performance.now() - t0;
+    if (timer) clearInterval(timer);
+    return { ms, bytes, opened: rt ? rt.nextId - opened0 : null, maxQueued, maxInFlight };
+  }, { n, mode, sample });
+}

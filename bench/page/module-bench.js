@@ -1,0 +1,115 @@
+// Bundled by bench/lib/pages.mjs into an IIFE and run in a plain Chromium
+// page (no extension): the module through wasm/loader.js, timed from inside
+// V8, next to a pure-JS allowlist check on the same URLs.
+
+import { MpnetModule } from "../../wasm/loader.js";
+
+const enc = new TextEncoder();
+let module = null;
+let wasmBytes = null;
+
+// The configuration of hostsim/bench_test.go: 50 domains in each list.
+function realisticConfig() {
+  const domains = {};
+  for (const [name, scheme] of [["request", "https"], ["uploadFile", "https"], ["downloadFile", "https"], ["socket", "wss"]]) {
+    domains[name] = Array.from({ length: 50 }, (_, i) => `${scheme}://svc${i}.${name.toLowerCase()}.example.com`);
+  }
+  return { appid: "wx0123456789abcdef", domains, networkTimeout: { request: 10000 } };
+}
+
+async function bytes(url) {
+  if (!wasmBytes) wasmBytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+  return wasmBytes;
+}
+
+// uniqueBytes appends a custom section named `tag` to the module, so V8's
+// per-process cache of compiled modules (keyed by the bytes) cannot answer.
+function uniqueBytes(src, tag) {
+  const name = enc.encode(tag);
+  const payload = [name.length, ...name]; // name length < 128: one LEB byte
+  const out = new Uint8Array(src.length + 2 + payload.length);
+  out.set(src);
+  out[src.length] = 0; // custom section id
+  out[src.length + 1] = payload.length; // < 128
+  out.set(payload, src.length + 2);
+  return out;
+}
+
+function time(fn) {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+}
+
+window.__bench = {
+  /** setup loads and configures the module; answers the configuration's size. */
+  async setup({ wasmURL }) {
+    const b = await bytes(wasmURL);
+    module = await MpnetModule.load(b);
+    const cfg = realisticConfig();
+    const res = module.configure({ files: [{ name: "mpnet.json", content: JSON.stringify(cfg) }] });
+    if (!res.ok) throw new Error("configure failed: " + JSON.stringify(res.errors));
+    await module.spareReady();
+    return { wasmBytes: b.length, domainsPerList: cfg.domains.request.length };
+  },
+
+  /**
+   * decisions times `n` calls of each variant over `urls` (cycled); answers
+   * microseconds per call for each variant, plus a checksum of the verdicts
+   * so that no variant can be optimised away.
+   */
+  decisions({ urls, n, warmup }) {
+    const cfg = realisticConfig();
+    const msgs = urls.map((u) => enc.encode(JSON.stringify({ api: "request", url: u })));
+    const reqs = urls.map((u) => ({ api: "request", url: u }));
+    const allowed = urls.slice(0, 2); // the Go benchmark opens the two allowed URLs
+    const hosts = new Set(cfg.domains.request.map((d) => new URL(d).hostname));
+    let sink = 0;
+    let nextId = 1;
+    let at = 0;
+    const v = {
+      raw: (i) => { sink += module.raw("check", msgs[i % msgs.length]).length; },
+      api: (i) => { sink += module.check(reqs[i % reqs.length]).allowed ? 1 : 0; },
+      step: (i) => {
+        const id = nextId++;
+        at++;
+        sink += module.raw("step", enc.encode(JSON.stringify({ type: "open", at, id, api: "request", url: allowed[i % 2] }))).length;
+        sink += module.raw("step", enc.encode(JSON.stringify({ type: "finish", at, id }))).length;
+      },
+      floor: (i) => {
+        const u = new URL(urls[i % urls.length]);
+        if (u.protocol === "https:" && hosts.has(u.hostname)) sink++;
+      },
+    };
+    const out = {};
+    for (const [name, f] of Object.entries(v)) {
+      for (let i = 0; i < warmup; i++) f(i);
+      const ms = time(() => { for (let i = 0; i < n; i++) f(i); });
+      out[name] = (ms * 1000) / n;
+    }
+    out.sink = sink;
+    return out;
+  },
+
+  /** compile times WebAssembly.compile of fresh bytes and of bytes just compiled (ms). */
+  async compile({ wasmURL, tag, config }) {
+    const b = uniqueBytes(await bytes(wasmURL), tag);
+    let t0 = performance.now();
+    const mod = await WebAssembly.compile(b);
+    const fresh = performance.now() - t0;
+    t0 = performance.now();
+    await WebAssembly.compile(b);
+    const again = performance.now() - t0;
+    // The rest of the loader's start: instantiate and initialise the Go
+    // runtime, then the first configure (the configuration the extension
+    // gets in the ready-time benchmark).
+    t0 = performance.now();
+    const m = await MpnetModule.load(mod, { spare: false });
+    const instantiate = performance.now() - t0;
+    t0 = performance.now();
+    const res = m.configure({ files: [{ name: "mpnet.json", content: JSON.stringify(config) }] });
+    const configure = performance.now() - t0;
+    if (!res.ok) throw new Error("configure failed");
+    return { fresh, again, instantiate, configure, memory: m.exports.memory.buffer.byteLength };
+  },
+};
