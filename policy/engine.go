@@ -129,7 +129,7 @@ type Engine struct {
 	sockets  int // sockets connecting or open
 	hidden   bool
 	acts     []abi.Action
-	headers  map[string]string // the forced headers (R8), shared by every call
+	headers  map[string]string         // the forced headers (R8), shared by every call
 	tls      map[string]abi.TLSVerdict // R12 verdicts by "host:port"
 }
 
