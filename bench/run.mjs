@@ -9,7 +9,7 @@
 //
 // Writes DIR/results.md and DIR/results.json. See bench/README.md.
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -18,13 +18,14 @@ import { Cleanup } from "./lib/cleanup.mjs";
 import { Results } from "./lib/report.mjs";
 import { machineInfo } from "./lib/machine.mjs";
 import { runGoBench } from "./lib/wazero.mjs";
-import { measureV8, BENCH_URLS } from "./lib/decision.mjs";
+import { measureV8 } from "./lib/decision.mjs";
 import { writeHAR } from "./lib/har.mjs";
 import { auditOnce } from "./lib/audit.mjs";
 import { launchPlain, openStack, READY_PROBE, readyMarks, navTiming, WasmFetchWatch } from "./lib/browser.mjs";
 import { openStormPages, storm, VARIANTS, MODES } from "./lib/storm.mjs";
 import { jsHeapUsed, linearMemory } from "./lib/memory.mjs";
-import { median } from "./lib/stats.mjs";
+import { median, summarize } from "./lib/stats.mjs";
+import * as cpu from "./lib/cpu.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -47,6 +48,8 @@ const PLANS = {
   },
 };
 
+const USAGE = "usage: node bench/run.mjs [--quick] [--out DIR] [--only 1,2,3,4,5]";
+
 function parseArgs(argv) {
   const o = { quick: false, out: path.join(root, "dist/bench"), only: new Set(["1", "2", "3", "4", "5"]) };
   for (let i = 0; i < argv.length; i++) {
@@ -60,11 +63,10 @@ function parseArgs(argv) {
       // A subset of the measurements, e.g. --only 2,3 (for working on the benchmark itself).
       o.only = new Set(String(argv[++i] || "").split(",").map((x) => x.trim()).filter(Boolean));
       if (![...o.only].every((x) => /^[1-5]$/.test(x)) || !o.only.size) throw new Error("--only wants a comma-separated list of 1-5");
-    }
-    else if (a === "-h" || a === "--help") {
-      console.log("usage: node bench/run.mjs [--quick] [--out DIR] [--only 1,2,3,4,5]   (default DIR: dist/bench; see bench/README.md)");
+    } else if (a === "-h" || a === "--help") {
+      console.log(USAGE + "   (default DIR: dist/bench; see bench/README.md)");
       process.exit(0);
-    } else throw new Error(`unknown argument ${a} (usage: node bench/run.mjs [--quick] [--out DIR])`);
+    } else throw new Error(`unknown argument ${a} (${USAGE})`);
   }
   return o;
 }
@@ -219,16 +221,20 @@ async function main() {
         if (on(3)) try {
           data.storm = { warm: {} };
           for (const v of VARIANTS) {
-            await storm(pages[v], { n: 100, mode: "batch10" });
-            data.storm.warm[v] = await storm(pages[v], { n: plan.stormN, mode: "all", sample: v === "extension" });
+            await storm(pages[v], { n: 200, mode: "batch10" });
+            data.storm.warm[v] = await storm(pages[v], { n: v === "extension" ? plan.stormN : 200, mode: "all", sample: v === "extension" });
           }
-          for (const mode of MODES) for (const v of VARIANTS) data.storm[`${mode}:${v}`] = [];
+          data.cpu = {};
+          for (const mode of MODES) for (const v of VARIANTS) { data.storm[`${mode}:${v}`] = []; data.cpu[`${mode}:${v}`] = []; }
+          const withCPU = cpu.available();
           for (let t = 0; t < plan.stormTrials; t++) {
             for (const mode of MODES) {
               // Rotate the order so no variant always runs first or last.
               const order = VARIANTS.map((_, i) => VARIANTS[(i + t) % VARIANTS.length]);
               for (const v of order) {
+                const before = withCPU && cpu.snapshot();
                 const r = await storm(pages[v], { n: plan.stormN, mode });
+                if (withCPU) data.cpu[`${mode}:${v}`].push(cpu.usage(before, cpu.snapshot()));
                 if (v === "extension" && r.opened !== plan.stormN) throw new Error(`the extension saw ${r.opened} of ${plan.stormN} fetches`);
                 data.storm[`${mode}:${v}`].push(r.ms);
               }
@@ -252,7 +258,7 @@ async function main() {
     await cleanup.all();
   }
 
-  const machine = machineInfo({ root, chromium: chromiumVersion });
+  const machine = machineInfo({ root, chromium: chromiumVersion, date: started });
   tabulate(res, data, plan);
   res.details = data;
   const finished = new Date().toISOString();
@@ -272,14 +278,14 @@ function tabulate(res, d, plan) {
       note: `Chromium ${d.v8.chromium}, bundled wasm/loader.js in a page; ${plan.v8Calls} calls per trial timed with performance.now() after a warm-up of ${plan.v8Calls} (V8 tiers the module up from Liftoff to TurboFan).` });
     res.add({ id: "decision.v8.api", section: S1, name: "1a check in V8: module.check(obj) (JSON encode + parse included)", unit: "µs", samples: d.v8.api, comparison: floor, target: T5us });
     res.add({ id: "decision.v8.openFinish", section: S1, name: '1a open + finish in V8: 2 × module.raw("step")', unit: "µs", samples: d.v8.step,
-      comparison: d.go ? { name: "same in wazero", samples: d.go.OpenFinishWasm } : null, target: { text: "≤ 10 µs (2 calls)", max: 10 } });
+      target: { text: "≤ 10 µs (2 calls)", max: 10 } });
   }
   if (d.go) {
     res.add({ id: "decision.wazero.check", section: S1, name: "1b check in wazero: mpnet_check", unit: "µs", samples: d.go.CheckWasm,
       comparison: { name: "native Go", samples: d.go.CheckNative }, target: T5us,
       note: `\`${d.go.command}\`; each sample is one -count run's ns/op.` });
     res.add({ id: "decision.wazero.openFinish", section: S1, name: "1b open + finish in wazero (2 calls)", unit: "µs", samples: d.go.OpenFinishWasm,
-      comparison: { name: "native check", samples: d.go.CheckNative }, target: { text: "≤ 10 µs (2 calls)", max: 10 } });
+      comparison: d.v8 ? { name: "same in V8", samples: d.v8.step } : null, target: { text: "≤ 10 µs (2 calls)", max: 10 } });
     res.add({ id: "decision.native.check", section: S1, name: "1b floor: the same check, policy compiled natively (no wasm)", unit: "µs", samples: d.go.CheckNative,
       comparison: d.v8 ? { name: "pure-JS Set floor", samples: d.v8.floor } : null });
   }
@@ -333,20 +339,52 @@ function tabulate(res, d, plan) {
   const S3 = `3. Interception overhead: ${plan.stormN.toLocaleString("en-US")} fetches of the fixture server's https /json (allowed), first call to last body read`;
   if (d.storm && d.storm["batch10:none"] && d.storm["batch10:none"].length) {
     const label = { batch10: "batches of 10 awaited", all: "all at once" };
+    // Per-trial ratios: the variants of one trial run back to back, so a
+    // ratio within a trial is less exposed to the machine's drift.
+    const paired = (mode, v) => {
+      const r = d.storm[`${mode}:${v}`].map((x, i) => x / d.storm[`${mode}:none`][i]);
+      const s = summarize(r.map((x) => (x - 1) * 100));
+      return `Per-trial overhead ${s.median >= 0 ? "+" : ""}${s.median.toFixed(1)}% (${s.min.toFixed(1)}% to ${s.max.toFixed(1)}%)`;
+    };
     for (const mode of MODES) {
       const base = { name: "no interception", samples: d.storm[`${mode}:none`] };
-      res.add({ id: `storm.${mode}.none`, section: S3, name: `${label[mode]}: no interception (same page, Chromium without extension)`, unit: "ms", samples: d.storm[`${mode}:none`] });
+      const b = summarize(d.storm[`${mode}:none`]);
+      res.add({ id: `storm.${mode}.none`, section: S3, name: `${label[mode]}: no interception (same page, Chromium without extension)`, unit: "ms", samples: d.storm[`${mode}:none`],
+        note: `Spread of this baseline: ${(((b.max - b.min) / b.median) * 100).toFixed(0)}% of its median (min to max) — overheads smaller than that are within the noise of this machine.` });
       const w = d.storm.warm.extension || {};
       res.add({ id: `storm.${mode}.extension`, section: S3, name: `${label[mode]}: with the extension`, unit: "ms", samples: d.storm[`${mode}:extension`], comparison: base,
         ratioKind: "overhead", target: { text: "≤ +5%", max: 1.05, on: "ratio" },
-        note: mode === "all"
-          ? `Not like for like: the extension carries out the client's queue (R7), so at most 10 requests are in flight (sampled in the warm-up: max ${w.maxInFlight} in flight, ${w.maxQueued} queued); without it Chromium sends all ${plan.stormN} at once over one HTTP/2 connection.`
-          : "Each call: the page runtime's fetch wrapper, an open and a finish step through the module, a record posted to the background, the Referer rule (declarativeNetRequest)." });
-      res.add({ id: `storm.${mode}.msw`, section: S3, name: `${label[mode]}: @mswjs/interceptors FetchInterceptor, passthrough`, unit: "ms", samples: d.storm[`${mode}:msw`], comparison: base, ratioKind: "overhead" });
-      res.add({ id: `storm.${mode}.floor`, section: S3, name: `${label[mode]}: pure-JS allowlist wrapper (floor)`, unit: "ms", samples: d.storm[`${mode}:floor`], comparison: base, ratioKind: "overhead" });
+        note: (mode === "all"
+          ? `Not like for like: the extension carries out the client's queue (R7), so at most 10 requests are in flight (sampled in a warm-up storm: max ${w.maxInFlight} in flight, ${w.maxQueued} queued); without it Chromium sends all ${plan.stormN} at once over one HTTP/2 connection. `
+          : "Each call: the page runtime's fetch wrapper, an open and a finish step through the module, records posted to the background, the Referer rule (declarativeNetRequest). ") + paired(mode, "extension") + "." });
+      res.add({ id: `storm.${mode}.msw`, section: S3, name: `${label[mode]}: @mswjs/interceptors FetchInterceptor, passthrough`, unit: "ms", samples: d.storm[`${mode}:msw`], comparison: base, ratioKind: "overhead",
+        note: paired(mode, "msw") + "." });
+      res.add({ id: `storm.${mode}.floor`, section: S3, name: `${label[mode]}: pure-JS allowlist wrapper (floor)`, unit: "ms", samples: d.storm[`${mode}:floor`], comparison: base, ratioKind: "overhead",
+        note: paired(mode, "floor") + "." });
     }
     const extra = d.storm["batch10:extension"].map((x, i) => ((x - d.storm["batch10:none"][i]) * 1000) / plan.stormN);
-    res.add({ id: "storm.batch10.extraPerCall", section: S3, name: "batches of 10: extension's extra time per fetch (paired trials)", unit: "µs", samples: extra });
+    res.add({ id: "storm.batch10.extraPerCall", section: S3, name: "batches of 10: the extension's extra wall time per fetch (paired trials)", unit: "µs", samples: extra,
+      comparison: d.v8 ? { name: "open + finish in V8", samples: d.v8.step } : null });
+    if (d.cpu && d.cpu["batch10:none"].length) {
+      const perFetch = (key, group) => d.cpu[key].map((u) => ((group ? u.byGroup[group] || 0 : u.total) * 1000) / plan.stormN);
+      const cmpNone = (mode) => ({ name: "no interception", samples: perFetch(`${mode}:none`) });
+      res.add({ id: "storm.cpu.batch10.none", section: S3, name: "CPU time per fetch, batches of 10: no interception (all processes)", unit: "µs", samples: perFetch("batch10:none"),
+        note: "CPU time (user + system, from /proc) of every process taking part: both Chromiums' processes, the fixture server (hostsim serve) and this Node process (Playwright's client), divided by the number of fetches." });
+      for (const v of ["extension", "msw", "floor"]) {
+        res.add({ id: `storm.cpu.batch10.${v}`, section: S3, name: `CPU time per fetch, batches of 10: ${{ extension: "with the extension", msw: "msw passthrough", floor: "pure-JS floor" }[v]}`, unit: "µs", samples: perFetch(`batch10:${v}`), comparison: cmpNone("batch10") });
+      }
+      // Where the extension's CPU goes, by kind of process.
+      const groups = new Set();
+      for (const u of [...d.cpu["batch10:extension"], ...d.cpu["batch10:none"]]) Object.keys(u.byGroup).forEach((g) => groups.add(g));
+      const total = median(perFetch("batch10:extension"));
+      for (const g of [...groups].sort((x, y) => median(perFetch("batch10:extension", y)) - median(perFetch("batch10:extension", x)))) {
+        const v = perFetch("batch10:extension", g);
+        if (median(v) < total * 0.03) continue;
+        res.add({ id: `storm.cpu.batch10.extension.${g.replace(/\W+/g, "_")}`, section: S3, name: `… with the extension, CPU in: ${g}`, unit: "µs", samples: v,
+          comparison: { name: "no interception", samples: perFetch("batch10:none", g) } });
+      }
+      res.add({ id: "storm.cpu.all.extension", section: S3, name: "CPU time per fetch, all at once: with the extension", unit: "µs", samples: perFetch("all:extension"), comparison: cmpNone("all") });
+    }
   }
 
   const S4 = "4. hostsim audit --json --config demo/mpnet.json of a generated Chromium HAR (output to /dev/null)";

@@ -141,9 +141,17 @@ type Instance struct {
 	replay [][]byte          // step messages since the engine was last idle
 	sticky map[string][]byte // "tls" step messages by host:port: engine knowledge that outlives idleness
 
+	// replayLost is set when the replay log outgrew MaxReplay: a restart
+	// then restores the configuration but not the calls in flight.
+	replayLost bool
+
 	// Restarts counts how many times the instance was replaced after a trap.
 	Restarts int
 }
+
+// MaxReplay bounds the events kept for replay after a trap. An engine that
+// is never idle (a socket open for hours) would otherwise keep every event.
+const MaxReplay = 50000
 
 // NewInstance starts a fresh instance of the module.
 func (m *Module) NewInstance(ctx context.Context) (*Instance, error) {
@@ -305,6 +313,10 @@ func (i *Instance) restart(ctx context.Context) error {
 			return fmt.Errorf("replaying events: %w", err)
 		}
 	}
+	if i.replayLost {
+		i.replay, i.replayLost = nil, false
+		return fmt.Errorf("more than %d events since the engine was last idle were not kept: the configuration is restored, the calls in flight are forgotten", MaxReplay)
+	}
 	return nil
 }
 
@@ -373,7 +385,14 @@ func (i *Instance) remember(export string, msg, out []byte) {
 		}
 		var r abi.StepResult
 		if json.Unmarshal(out, &r) == nil && r.InFlight == 0 && r.Queued == 0 && r.Sockets == 0 && !r.Hidden {
-			i.replay = i.replay[:0]
+			i.replay, i.replayLost = i.replay[:0], false
+			return
+		}
+		if i.replayLost {
+			return
+		}
+		if len(i.replay) >= MaxReplay {
+			i.replay, i.replayLost = nil, true
 			return
 		}
 		i.replay = append(i.replay, bytes.Clone(msg))

@@ -13,6 +13,9 @@ import { WASI, File, OpenFile, ConsoleStdout } from "@bjorn3/browser_wasi_shim";
 /** The ABI version this loader speaks. */
 export const ABI_VERSION = 1;
 
+/** MAX_REPLAY bounds the events kept for replay after a trap (as hostsim.MaxReplay). */
+export const MAX_REPLAY = 50000;
+
 const EXPORTS = ["mpnet_abi_version", "mpnet_buffer", "mpnet_configure", "mpnet_check", "mpnet_step",
   "mpnet_body", "mpnet_judge_tls", "mpnet_status", "mpnet_debug"];
 
@@ -165,7 +168,8 @@ export class MpnetModule {
     this._start();
     if (this._config) this._raw("mpnet_configure", this._config);
     for (const ev of this._sticky.values()) this._raw("mpnet_step", ev);
-    for (const ev of this._replay) this._raw("mpnet_step", ev);
+    for (const ev of this._replay || []) this._raw("mpnet_step", ev);
+    if (!this._replay) this._replay = []; // the calls in flight were lost with the log
   }
 
   _remember(name, bytes, out) {
@@ -182,7 +186,10 @@ export class MpnetModule {
       }
       const r = JSON.parse(dec.decode(out));
       if (r.inFlight === 0 && r.queued === 0 && r.sockets === 0 && !r.hidden) this._replay = [];
-      else this._replay.push(bytes);
+      else if (this._replay && this._replay.length < MAX_REPLAY) this._replay.push(bytes);
+      // Past MAX_REPLAY events without an idle moment the log is dropped: a
+      // restart then restores the configuration but not the calls in flight.
+      else this._replay = null;
     }
   }
 

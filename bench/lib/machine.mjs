@@ -30,7 +30,7 @@ function osName() {
 }
 
 /** machineInfo describes this machine; chromium is the launched browser's version. */
-export function machineInfo({ root, chromium = "" } = {}) {
+export function machineInfo({ root, chromium = "", date = new Date().toISOString() } = {}) {
   const commit = run("git", ["rev-parse", "--short=12", "HEAD"], { cwd: root });
   const dirty = commit && run("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root }) !== "";
   return {
@@ -41,7 +41,7 @@ export function machineInfo({ root, chromium = "" } = {}) {
     node: process.version,
     chromium: chromium || run("/usr/bin/chromium", ["--version"]).replace(/^Chromium\s*/, ""),
     go: run("go", ["version"]).replace(/^go version\s*/, ""),
-    date: new Date().toISOString(),
+    date,
     commit: commit ? commit + (dirty ? " (uncommitted changes)" : "") : "",
   };
 }

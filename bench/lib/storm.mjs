@@ -33,8 +33,8 @@ export async function openStormPages(stack, plain) {
     const page = await ctx.newPage();
     await page.goto(stack.preview.url);
     await navTiming(page);
-    const which = await page.evaluate(() => window.__benchInterceptor || "none");
-    if (which !== name) throw new Error(`the ${name} page has interceptor ${which}`);
+    const { which, patched } = await page.evaluate(() => ({ which: window.__benchInterceptor || "none", patched: !/\[native code\]/.test(String(window.fetch)) }));
+    if (which !== name || patched !== (name !== "none")) throw new Error(`the ${name} page has interceptor ${which}, fetch ${patched ? "" : "not "}patched`);
     pages[name] = page;
   }
   return pages;
