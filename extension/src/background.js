@@ -149,17 +149,25 @@ function counts(t) {
   return { calls: t.records.size, fail, warn };
 }
 
+// updateBadge shows the tab's count of violations (red) or warnings
+// (amber), or OFF when checks cannot run; it touches the badge only when
+// what it shows changes.
 function updateBadge(tabId) {
   const t = tabs.get(tabId);
   if (!t) return;
+  let text, color;
   if (t.status && t.status.state === "failed") {
-    chrome.action.setBadgeBackgroundColor({ tabId, color: "#d93025" });
-    chrome.action.setBadgeText({ tabId, text: "OFF" });
-    return;
+    text = "OFF";
+    color = "#d93025";
+  } else {
+    const c = counts(t);
+    text = c.fail ? String(c.fail) : c.warn ? String(c.warn) : "";
+    color = c.fail ? "#d93025" : "#f29900";
   }
-  const c = counts(t);
-  chrome.action.setBadgeBackgroundColor({ tabId, color: c.fail ? "#d93025" : "#f29900" });
-  chrome.action.setBadgeText({ tabId, text: c.fail ? String(c.fail) : c.warn ? String(c.warn) : "" });
+  if (t.badge === text + color) return;
+  t.badge = text + color;
+  chrome.action.setBadgeBackgroundColor({ tabId, color });
+  chrome.action.setBadgeText({ tabId, text });
 }
 
 function toPanels(tabId, msg) {
@@ -171,6 +179,7 @@ function toPanels(tabId, msg) {
 function clearTab(tabId) {
   const t = tabInfo(tabId);
   t.records.clear();
+  t.badge = null;
   updateBadge(tabId);
   toPanels(tabId, { type: "snapshot", records: [], status: t.status });
 }
@@ -201,15 +210,17 @@ async function handle(msg, sender) {
       await setReferer(tabId, state.enabled && mode === "enforce" ? msg.referer : "");
       return { ok: true };
     }
-    case "record": {
+    case "records": {
       const t = tabInfo(tabId);
-      if (!t.records.has(msg.record.id) && t.records.size >= MAX_RECORDS) {
-        t.records.delete(t.records.keys().next().value);
+      for (const record of msg.records || []) {
+        if (!t.records.has(record.id) && t.records.size >= MAX_RECORDS) {
+          t.records.delete(t.records.keys().next().value);
+        }
+        t.records.set(record.id, record);
+        checkTLS(tabId, record);
       }
-      t.records.set(msg.record.id, msg.record);
-      toPanels(tabId, { type: "record", record: msg.record });
+      toPanels(tabId, { type: "records", records: msg.records || [] });
       updateBadge(tabId);
-      checkTLS(tabId, msg.record);
       return;
     }
     case "status": {

@@ -8,7 +8,7 @@
   const port = channel.port1;
   port.onmessage = (e) => {
     const m = e.data;
-    if (!m || !["record", "status", "resource", "referer"].includes(m.type)) return;
+    if (!m || !["records", "status", "resource", "referer"].includes(m.type)) return;
     try {
       const p = chrome.runtime.sendMessage(m);
       if (m.replyTo) p.then((value) => port.postMessage({ type: "reply", id: m.replyTo, value }), () => port.postMessage({ type: "reply", id: m.replyTo, value: null }));

@@ -49,6 +49,8 @@ class Runtime extends EventTarget {
     this.port = null;
     this.pendingOut = [];
     this.replies = new Map();
+    this.outbox = new Map(); // record id -> latest record, sent by flush()
+    this.flushTimer = null;
     this.config = null;
     this.ready = new Promise((resolve) => { this._resolveReady = resolve; });
   }
@@ -193,6 +195,14 @@ class Runtime extends EventTarget {
 
   sendStatus() { this.post({ type: "status", status: this.status() }); }
 
+  /** flush sends the records changed since the last flush in one message. */
+  flush() {
+    this.flushTimer = null;
+    if (!this.outbox.size) return;
+    this.post({ type: "records", records: [...this.outbox.values()] });
+    this.outbox.clear();
+  }
+
   /** event sends an event to the engine and dispatches the resulting actions. */
   event(ev) {
     ev.at = this.now();
@@ -297,8 +307,11 @@ class Runtime extends EventTarget {
   }
 
   emit(record) {
-    this.post({ type: "record", record });
-    this.dispatchEvent(new CustomEvent("verdict", { detail: JSON.parse(JSON.stringify(record)) }));
+    // Records go to the background in batches: one message per call state
+    // change cost more than the call itself (docs/BENCHMARKS.md).
+    this.outbox.set(record.id, JSON.parse(JSON.stringify(record)));
+    if (!this.flushTimer) this.flushTimer = native.setTimeout(() => this.flush(), 50);
+    this.dispatchEvent(new CustomEvent("verdict", { detail: this.outbox.get(record.id) }));
   }
 
   /** response reports response headers (R11 reminders come back as reports). */
