@@ -5,7 +5,6 @@
 package conformance
 
 import (
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -15,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"mpnet/abi"
 )
 
 // Host is one fresh simulated mini program speaking the ABI's JSON messages.
@@ -217,18 +218,14 @@ func Run(t *testing.T, newHost func(t *testing.T) Host) {
 					t.Fatalf("bodyHex: %v", err)
 				}
 				hdr, _ := json.Marshal(map[string]string{"api": c.API, "contentType": c.ContentType})
-				out, err := h.Body(frame(hdr, in))
+				out, err := h.Body(abi.Frame(hdr, in))
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(out) < 4 {
-					t.Fatalf("short answer %q", out)
+				head, payload, err := abi.Unframe(out)
+				if err != nil {
+					t.Fatalf("answer %q: %v", out, err)
 				}
-				n := int(binary.LittleEndian.Uint32(out))
-				if n > len(out)-4 {
-					t.Fatalf("bad framing in %q", out)
-				}
-				head, payload := out[4:4+n], out[4+n:]
 				var got any
 				if err := json.Unmarshal(head, &got); err != nil {
 					t.Fatalf("header is not JSON: %s", head)
@@ -269,11 +266,6 @@ func expectAnswer(t *testing.T, want any) func([]byte, error) {
 			t.Errorf("%s\ngot: %s", p, out)
 		}
 	}
-}
-
-func frame(hdr, payload []byte) []byte {
-	out := binary.LittleEndian.AppendUint32(nil, uint32(len(hdr)))
-	return append(append(out, hdr...), payload...)
 }
 
 func mustOK(t *testing.T, out []byte, err error) {

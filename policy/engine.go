@@ -316,7 +316,7 @@ func (e *Engine) open(ev *abi.Event) {
 		e.emit(abi.Action{Type: abi.ActStart, ID: ev.ID, API: ev.API, At: e.now})
 		return
 	}
-	d, _ := Judge(e.cfg, abi.CheckRequest{API: ev.API, URL: ev.URL, Timeout: ev.Timeout, Headers: ev.Headers})
+	d, source, _ := judge(e.cfg, abi.CheckRequest{API: ev.API, URL: ev.URL, Timeout: ev.Timeout, Headers: ev.Headers})
 	for _, w := range d.Warnings {
 		sev := "warning"
 		if w.Rule == "R4" {
@@ -356,7 +356,6 @@ func (e *Engine) open(ev *abi.Event) {
 		e.emit(abi.Action{Type: abi.ActStart, ID: ev.ID, API: ev.API, At: e.now})
 		return
 	}
-	_, source, _ := EffectiveTimeout(e.cfg, ev.API, ev.Timeout)
 	e.seq++
 	c := &call{id: ev.ID, seq: e.seq, api: ev.API, url: ev.URL, pool: isPool(ev.API), socket: ev.API == "connectSocket",
 		opened: e.now, timeoutMs: d.TimeoutMs, source: source}

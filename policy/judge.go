@@ -90,15 +90,21 @@ func EffectiveTimeout(c *config.Compiled, api string, given int64) (ms int64, so
 // Judge decides one call against a compiled configuration, as the device
 // would in a release build. Its error is for bad input only (unknown API).
 func Judge(c *config.Compiled, req abi.CheckRequest) (abi.Decision, error) {
+	d, _, err := judge(c, req)
+	return d, err
+}
+
+// judge is Judge that also says where the effective timeout came from.
+func judge(c *config.Compiled, req abi.CheckRequest) (abi.Decision, string, error) {
 	list := ListOf(req.API)
 	if list == "" {
-		return abi.Decision{}, fmt.Errorf("unknown api %q: want one of %s", req.API, strings.Join(abi.APIs, ", "))
+		return abi.Decision{}, "", fmt.Errorf("unknown api %q: want one of %s", req.API, strings.Join(abi.APIs, ", "))
 	}
 	d := abi.Decision{API: req.API, URL: req.URL, Mode: c.Mode, Referer: c.Referer, Warnings: []abi.Warning{}}
 	if list != "resource" {
 		d.List = "domains." + list
 	}
-	ms, _, tw := EffectiveTimeout(c, req.API, req.Timeout)
+	ms, source, tw := EffectiveTimeout(c, req.API, req.Timeout)
 	d.TimeoutMs = ms
 	if tw != nil {
 		d.Warnings = append(d.Warnings, *tw)
@@ -119,7 +125,7 @@ func Judge(c *config.Compiled, req abi.CheckRequest) (abi.Decision, error) {
 	}
 	if v == nil {
 		d.Allowed, d.Proceed = true, true
-		return d, nil
+		return d, source, nil
 	}
 	d.Rule, d.Fix, d.Console = v.rule, v.fix, v.console
 	if req.API != "resource" {
@@ -127,7 +133,7 @@ func Judge(c *config.Compiled, req abi.CheckRequest) (abi.Decision, error) {
 	}
 	d.Message = fmt.Sprintf("[%s] %s", v.rule, v.message)
 	d.Proceed = c.Mode != "enforce" || !c.URLCheck
-	return d, nil
+	return d, source, nil
 }
 
 type verdict struct {
@@ -170,7 +176,6 @@ func violation(c *config.Compiled, api, list, raw string, d *abi.Decision) *verd
 	addFixFor := func(e string) string {
 		return fmt.Sprintf("add %s to %s (admin console: %s > %s)", e, lname, consolePath, config.ConsoleName[list])
 	}
-	addFix := addFixFor(entry)
 	if scheme != want {
 		fix := fmt.Sprintf("serve it over %s and call %s", want, want+"://"+strings.TrimPrefix(strings.TrimSpace(raw), scheme+"://"))
 		if host.IsLocal() || host.Kind != urlhost.Domain {
@@ -206,16 +211,16 @@ func violation(c *config.Compiled, api, list, raw string, d *abi.Decision) *verd
 		if e.Valid() && strings.HasSuffix(host.Key(), "."+e.Key) {
 			d.Warnings = append(d.Warnings, abi.Warning{Rule: "C5",
 				Message: fmt.Sprintf("[C5] %s is a subdomain of the configured %s, but a parent domain does not cover its subdomains", host.Key(), e.Raw),
-				Fix:     "configure the subdomain: " + addFix})
+				Fix:     "configure the subdomain: " + addFixFor(entry)})
 			break
 		}
 	}
 	for _, other := range config.Lists {
 		if other != list && c.Lookup(other, host.Key()) != nil {
-			return notInList("R2", fmt.Sprintf("%s is not in %s (it is listed in domains.%s, which does not cover %s)", raw, lname, other, api), addFix)
+			return notInList("R2", fmt.Sprintf("%s is not in %s (it is listed in domains.%s, which does not cover %s)", raw, lname, other, api), addFixFor(entry))
 		}
 	}
-	return notInList("R2", fmt.Sprintf("%s is not in %s", raw, lname), addFix)
+	return notInList("R2", fmt.Sprintf("%s is not in %s", raw, lname), addFixFor(entry))
 }
 
 // resourceViolation applies R13 to an image, audio or video URL: no domain

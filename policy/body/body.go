@@ -23,10 +23,6 @@ const MaxSize = 64 << 20
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
-// Applies reports whether R10 post-processing applies to an API's response
-// (request and uploadFile deliver text; downloadFile writes a file).
-func Applies(api string) bool { return api == "" || api == "request" || api == "uploadFile" }
-
 // Process returns the body as the client would hand it to the success
 // callback, and what was done to it.
 func Process(req abi.BodyRequest, in []byte) (abi.BodyResult, []byte) {

@@ -161,6 +161,12 @@ var mpnetKeys = []string{"$schema", "appid", "version", "domains", "networkTimeo
 var domainKeys = []string{"request", "uploadFile", "downloadFile", "socket", "tcp", "udp"}
 var timeoutKeys = []string{"request", "connectSocket", "uploadFile", "downloadFile"}
 
+// The accepted values of "concurrency" and "timeoutFrom".
+var (
+	concurrencyValues = []string{"queue", "legacy"}
+	timeoutFromValues = []string{"call", "start"}
+)
+
 // mpnet reads the product's own file: every key is checked, unknown keys are errors.
 func (r *reader) mpnet(root *jsonc.Value) {
 	r.unknownKeys(root, "", mpnetKeys)
@@ -197,10 +203,10 @@ func (r *reader) mpnet(root *jsonc.Value) {
 		r.enum(v, "mode", abi.Modes, &r.l.Config.Mode)
 	}
 	if v := root.Get("concurrency"); v != nil {
-		r.enum(v, "concurrency", []string{"queue", "legacy"}, &r.l.Config.Concurrency)
+		r.enum(v, "concurrency", concurrencyValues, &r.l.Config.Concurrency)
 	}
 	if v := root.Get("timeoutFrom"); v != nil {
-		r.enum(v, "timeoutFrom", []string{"call", "start"}, &r.l.Config.TimeoutFrom)
+		r.enum(v, "timeoutFrom", timeoutFromValues, &r.l.Config.TimeoutFrom)
 	}
 	if v := root.Get("lan"); v != nil {
 		switch {
@@ -491,8 +497,8 @@ func CheckStruct(c *abi.Config) []abi.Problem {
 		}
 	}
 	enum("mode", c.Mode, abi.Modes)
-	enum("concurrency", c.Concurrency, []string{"queue", "legacy"})
-	enum("timeoutFrom", c.TimeoutFrom, []string{"call", "start"})
+	enum("concurrency", c.Concurrency, concurrencyValues)
+	enum("timeoutFrom", c.TimeoutFrom, timeoutFromValues)
 	t := c.NetworkTimeout
 	for k, v := range map[string]int64{"request": t.Request, "connectSocket": t.ConnectSocket, "uploadFile": t.UploadFile, "downloadFile": t.DownloadFile} {
 		if v < 0 {
