@@ -90,3 +90,40 @@ func BenchmarkOpenFinishWasm(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOpenFinishNative is BenchmarkOpenFinishWasm on the policy
+// compiled natively, JSON in and out included (the floor).
+func BenchmarkOpenFinishNative(b *testing.B) {
+	s := serve.New()
+	cfg := fmt.Sprintf(`{"files":[{"name":"mpnet.json","content":%q}]}`, realisticConfig())
+	if out := s.Configure([]byte(cfg)); !strings.Contains(string(out), `"ok":true`) {
+		b.Fatal(string(out))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id := int64(i + 1)
+		s.Step([]byte(fmt.Sprintf(`{"type":"open","at":%d,"id":%d,"api":"request","url":%q}`, i, id, benchURLs[i%2])))
+		s.Step([]byte(fmt.Sprintf(`{"type":"finish","at":%d,"id":%d}`, i, id)))
+	}
+}
+
+// BenchmarkCheckWasmDistinct is BenchmarkCheckWasm with a URL never seen
+// before on every call (a new query string), so neither memo of the exact
+// message answers: allowed URLs are answered by their origin, violations
+// are judged in full.
+func BenchmarkCheckWasmDistinct(b *testing.B) {
+	inst := configured(b, realisticConfig())
+	ctx := context.Background()
+	msgs := make([][]byte, b.N)
+	for i := range msgs {
+		msgs[i] = []byte(fmt.Sprintf(`{"api":"request","url":"%s?n=%d"}`, benchURLs[i%len(benchURLs)], i))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := inst.Raw(ctx, "check", msgs[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

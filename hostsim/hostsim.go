@@ -29,6 +29,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"mpnet/abi"
+	"mpnet/abi/wire"
 )
 
 // Options configure Load.
@@ -82,7 +83,11 @@ func Load(ctx context.Context, path string, opts Options) (*Module, error) {
 // LoadBytes compiles a module from its bytes and checks its ABI version.
 func LoadBytes(ctx context.Context, bin []byte, opts Options) (*Module, error) {
 	sum := sha256.Sum256(bin)
-	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(true)
+	// No WithCloseOnContextDone: its termination checks at every function
+	// entry and loop made each call 3.4x slower (docs/RATIONALE.md); the
+	// module does no I/O and never sleeps; a runaway loop would hang hostsim
+	// as it would hang the page (V8 cannot interrupt it either).
+	rc := wazero.NewRuntimeConfig()
 	if opts.CacheDir != "-" {
 		dir := opts.CacheDir
 		if dir == "" {
@@ -135,6 +140,8 @@ type Instance struct {
 	fns    map[string]api.Function
 	stderr bytes.Buffer
 	abi    int
+	inPtr  uint32 // the module's input buffer (mpnet_buffer) and its size
+	inCap  int
 
 	// Restoring state after a trap.
 	config []byte            // the last configure message that succeeded (not dry runs)
@@ -171,12 +178,12 @@ func (m *Module) NewInstance(ctx context.Context) (*Instance, error) {
 
 func (i *Instance) start(ctx context.Context) error {
 	i.stderr.Reset()
-	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").WithStderr(&limitedWriter{w: &i.stderr, n: 64 << 10})
+	cfg := wazero.NewModuleConfig().WithName("").WithSysNanotime().WithSysWalltime().WithStartFunctions("_initialize").WithStderr(&limitedWriter{w: &i.stderr, n: 64 << 10})
 	mod, err := i.m.rt.InstantiateModule(ctx, i.m.compiled, cfg)
 	if err != nil {
 		return fmt.Errorf("starting the mpnet module: %w%s", err, i.stderrNote())
 	}
-	i.mod = mod
+	i.mod, i.inPtr, i.inCap = mod, 0, 0
 	i.fns = map[string]api.Function{}
 	for _, name := range exports {
 		i.fns[name] = mod.ExportedFunction(name)
@@ -266,12 +273,18 @@ func (i *Instance) rawCall(ctx context.Context, export string, msg []byte) ([]by
 	case "mpnet_debug":
 		args = []uint64{uint64(binary.LittleEndian.Uint32(append(msg, 0, 0, 0, 0)))}
 	default:
-		res, err := i.fns["mpnet_buffer"].Call(ctx, uint64(len(msg)))
-		if err != nil {
-			return nil, err
+		if len(msg) > i.inCap || i.inCap == 0 {
+			// The buffer stays valid until the next mpnet_buffer call
+			// (ABI.md), so it is asked for only when it must grow.
+			size := max(len(msg), 4096)
+			res, err := i.fns["mpnet_buffer"].Call(ctx, uint64(size))
+			if err != nil {
+				return nil, err
+			}
+			i.inPtr, i.inCap = uint32(res[0]), size
 		}
-		if !i.mod.Memory().Write(uint32(res[0]), msg) {
-			return nil, fmt.Errorf("mpnet_buffer returned %#x, outside memory", res[0])
+		if !i.mod.Memory().Write(i.inPtr, msg) {
+			return nil, fmt.Errorf("mpnet_buffer returned %#x, outside memory", i.inPtr)
 		}
 		args = []uint64{uint64(len(msg))}
 	}
@@ -376,15 +389,15 @@ func (i *Instance) remember(export string, msg, out []byte) {
 			Type string          `json:"type"`
 			TLS  *abi.TLSVerdict `json:"tls"`
 		}
-		if json.Unmarshal(msg, &ev) == nil && ev.Type == abi.EvTLS && ev.TLS != nil {
+		var plain abi.Event // events the fast decoder takes carry no verdict
+		if !wire.DecodeEvent(msg, &plain) && json.Unmarshal(msg, &ev) == nil && ev.Type == abi.EvTLS && ev.TLS != nil {
 			if i.sticky == nil {
 				i.sticky = map[string][]byte{}
 			}
 			i.sticky[fmt.Sprintf("%s:%d", ev.TLS.Host, ev.TLS.Port)] = bytes.Clone(msg)
 			return
 		}
-		var r abi.StepResult
-		if json.Unmarshal(out, &r) == nil && r.InFlight == 0 && r.Queued == 0 && r.Sockets == 0 && !r.Hidden {
+		if idleAnswer(out) {
 			i.replay, i.replayLost = i.replay[:0], false
 			return
 		}
@@ -398,6 +411,13 @@ func (i *Instance) remember(export string, msg, out []byte) {
 		i.replay = append(i.replay, bytes.Clone(msg))
 	}
 }
+
+// idleSuffix ends every step answer after which the engine is idle: the
+// module encodes StepResult's fields in declaration order, as encoding/json
+// does (abi/wire's tests hold it to that).
+var idleSuffix = []byte(`"inFlight":0,"queued":0,"sockets":0,"hidden":false}`)
+
+func idleAnswer(out []byte) bool { return bytes.HasSuffix(out, idleSuffix) }
 
 func (i *Instance) do(ctx context.Context, export string, req, res any) error {
 	msg, err := json.Marshal(req)
@@ -430,7 +450,19 @@ func (i *Instance) Check(ctx context.Context, req abi.CheckRequest) (abi.Decisio
 // Step reports an event and returns the actions to carry out.
 func (i *Instance) Step(ctx context.Context, ev abi.Event) (abi.StepResult, error) {
 	var r abi.StepResult
-	err := i.do(ctx, "mpnet_step", ev, &r)
+	msg, ok := wire.AppendEvent(nil, &ev)
+	if !ok {
+		err := i.do(ctx, "mpnet_step", ev, &r)
+		return r, err
+	}
+	out, err := i.Raw(ctx, "mpnet_step", msg)
+	if err != nil {
+		return r, err
+	}
+	if wire.DecodeStepResult(out, &r) {
+		return r, nil
+	}
+	err = decodeAnswer("mpnet_step", out, &r)
 	return r, err
 }
 

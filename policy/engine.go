@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"strconv"
@@ -68,13 +67,54 @@ func (h timerHeap) Less(i, j int) bool {
 	}
 	return !h[i].interrupt && h[j].interrupt
 }
-func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)   { *h = append(*h, x.(timer)) }
-func (h *timerHeap) Pop() any {
+
+// The heap is typed (not container/heap) so that a push does not box the
+// timer: one allocation less per call on the hot path.
+func (h *timerHeap) push(t timer) {
+	*h = append(*h, t)
+	h.up(len(*h) - 1)
+}
+
+func (h *timerHeap) pop() {
 	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+	n := len(old) - 1
+	old[0], old[n] = old[n], timer{}
+	*h = old[:n]
+	h.down(0)
+}
+
+func (h timerHeap) up(j int) {
+	for j > 0 {
+		i := (j - 1) / 2
+		if !h.Less(j, i) {
+			return
+		}
+		h[i], h[j] = h[j], h[i]
+		j = i
+	}
+}
+
+func (h timerHeap) down(i int) {
+	for {
+		j := 2*i + 1
+		if j >= len(h) {
+			return
+		}
+		if r := j + 1; r < len(h) && h.Less(r, j) {
+			j = r
+		}
+		if !h.Less(j, i) {
+			return
+		}
+		h[i], h[j] = h[j], h[i]
+		i = j
+	}
+}
+
+func (h timerHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
 }
 
 // fifo is a queue of calls with lazy removal: entries whose call left the
@@ -119,6 +159,7 @@ func (q *fifo) compact() {
 // It is not safe for concurrent use; the host serialises events.
 type Engine struct {
 	cfg      *config.Compiled
+	judger   *Judger
 	now      int64
 	seq      uint64
 	calls    map[int64]*call
@@ -143,7 +184,7 @@ func (e *Engine) forced() map[string]string {
 
 // NewEngine returns an engine for a compiled configuration.
 func NewEngine(c *config.Compiled) *Engine {
-	return &Engine{cfg: c, calls: map[int64]*call{}}
+	return &Engine{cfg: c, judger: NewJudger(c), calls: map[int64]*call{}}
 }
 
 // Config returns the engine's configuration.
@@ -151,7 +192,7 @@ func (e *Engine) Config() *config.Compiled { return e.cfg }
 
 // SetConfig replaces the configuration; calls already made keep their
 // decisions, later calls use the new one.
-func (e *Engine) SetConfig(c *config.Compiled) { e.cfg = c }
+func (e *Engine) SetConfig(c *config.Compiled) { e.cfg, e.judger = c, NewJudger(c) }
 
 // Now returns the time of the last event.
 func (e *Engine) Now() int64 { return e.now }
@@ -221,6 +262,17 @@ func (e *Engine) validate(ev *abi.Event) error {
 // time. A rejected event returns an error wrapping ErrBadEvent and leaves
 // the engine unchanged.
 func (e *Engine) Step(ev abi.Event) (abi.StepResult, error) {
+	r, err := e.StepShared(ev)
+	r.Actions = append([]abi.Action(nil), r.Actions...)
+	if r.Actions == nil && err == nil {
+		r.Actions = []abi.Action{}
+	}
+	return r, err
+}
+
+// StepShared is Step without copying the actions: the result's Actions
+// share the engine's buffer and are valid until the next event.
+func (e *Engine) StepShared(ev abi.Event) (abi.StepResult, error) {
 	if err := e.validate(&ev); err != nil {
 		return abi.StepResult{}, err
 	}
@@ -284,15 +336,16 @@ func (e *Engine) Step(ev abi.Event) (abi.StepResult, error) {
 			e.tls[tlsKey(ev.TLS.Host, ev.TLS.Port)] = *ev.TLS
 		}
 	case abi.EvReset:
-		*e = Engine{cfg: e.cfg, calls: map[int64]*call{}, now: e.now, seq: e.seq, acts: e.acts, tls: e.tls}
+		*e = Engine{cfg: e.cfg, judger: e.judger, calls: map[int64]*call{}, now: e.now, seq: e.seq, acts: e.acts, tls: e.tls}
 	}
 	return e.result(), nil
 }
 
 func (e *Engine) result() abi.StepResult {
-	acts := make([]abi.Action, len(e.acts))
-	copy(acts, e.acts)
-	return abi.StepResult{Actions: acts, NextWake: e.nextWake(), InFlight: e.running, Queued: e.queue.n + e.deferred.n,
+	if e.acts == nil {
+		e.acts = []abi.Action{}
+	}
+	return abi.StepResult{Actions: e.acts, NextWake: e.nextWake(), InFlight: e.running, Queued: e.queue.n + e.deferred.n,
 		Sockets: e.sockets, Hidden: e.hidden}
 }
 
@@ -316,7 +369,7 @@ func (e *Engine) open(ev *abi.Event) {
 		e.emit(abi.Action{Type: abi.ActStart, ID: ev.ID, API: ev.API, At: e.now})
 		return
 	}
-	d, source, _ := judge(e.cfg, abi.CheckRequest{API: ev.API, URL: ev.URL, Timeout: ev.Timeout, Headers: ev.Headers})
+	d, source, _ := e.judger.judge(abi.CheckRequest{API: ev.API, URL: ev.URL, Timeout: ev.Timeout, Headers: ev.Headers})
 	for _, w := range d.Warnings {
 		sev := "warning"
 		if w.Rule == "R4" {
@@ -501,12 +554,12 @@ func (e *Engine) forget(c *call) {
 
 func (e *Engine) setDeadline(c *call, at int64) {
 	c.deadline = at
-	heap.Push(&e.timers, timer{at: at, seq: c.seq, c: c})
+	e.timers.push(timer{at: at, seq: c.seq, c: c})
 }
 
 func (e *Engine) setInterrupt(c *call, at int64) {
 	c.interrupt = at
-	heap.Push(&e.timers, timer{at: at, seq: c.seq, interrupt: true, c: c})
+	e.timers.push(timer{at: at, seq: c.seq, interrupt: true, c: c})
 }
 
 func (t timer) live() bool {
@@ -526,7 +579,7 @@ func (e *Engine) nextTimer() (t timer, ok bool) {
 		if e.timers[0].live() {
 			return e.timers[0], true
 		}
-		heap.Pop(&e.timers)
+		e.timers.pop()
 	}
 	return timer{}, false
 }
@@ -546,7 +599,7 @@ func (e *Engine) compactTimers() {
 		e.timers[i] = timer{}
 	}
 	e.timers = live
-	heap.Init(&e.timers)
+	e.timers.init()
 }
 
 func (e *Engine) nextWake() int64 {
@@ -564,7 +617,7 @@ func (e *Engine) fireUntil(t int64) {
 		if !ok || tm.at > t {
 			return
 		}
-		heap.Pop(&e.timers)
+		e.timers.pop()
 		c, at := tm.c, tm.at
 		if at > e.now {
 			e.now = at

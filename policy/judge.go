@@ -109,13 +109,10 @@ func judge(c *config.Compiled, req abi.CheckRequest) (abi.Decision, string, erro
 	if tw != nil {
 		d.Warnings = append(d.Warnings, *tw)
 	}
-	for _, h := range req.Headers {
-		if strings.EqualFold(strings.TrimSpace(h), "referer") {
-			d.Warnings = append(d.Warnings, abi.Warning{Rule: "R8",
-				Message: "[R8] the Referer header cannot be set: the client drops it and sends " + c.Referer,
-				Fix:     "stop setting Referer; identify the mini program on the server by the fixed Referer or your own header"})
-			break
-		}
+	if setsReferer(req.Headers) {
+		d.Warnings = append(d.Warnings, abi.Warning{Rule: "R8",
+			Message: "[R8] the Referer header cannot be set: the client drops it and sends " + c.Referer,
+			Fix:     "stop setting Referer; identify the mini program on the server by the fixed Referer or your own header"})
 	}
 	var v *verdict
 	if list == "resource" {
@@ -134,6 +131,132 @@ func judge(c *config.Compiled, req abi.CheckRequest) (abi.Decision, string, erro
 	d.Message = fmt.Sprintf("[%s] %s", v.rule, v.message)
 	d.Proceed = c.Mode != "enforce" || !c.URLCheck
 	return d, source, nil
+}
+
+// setsReferer reports whether the code tried to set the Referer header
+// (R8). It is all judge reads of the header names.
+func setsReferer(headers []string) bool {
+	for _, h := range headers {
+		if strings.EqualFold(strings.TrimSpace(h), "referer") {
+			return true
+		}
+	}
+	return false
+}
+
+// Judger is Judge with a memo of recent decisions for one configuration:
+// a decision is a pure function of the configuration and the request, and
+// mini programs call the same URLs over and over (polling, retries, one
+// endpoint per screen). The memo is bounded (MemoSize entries, then it
+// starts again) and belongs to one configuration. A Judger is not safe for
+// concurrent use.
+type Judger struct {
+	cfg  *config.Compiled
+	memo map[memoKey]memoVal
+	// origins memoises allowed decisions by the URL's scheme and authority
+	// as written (see authority): an allowed decision depends on nothing
+	// else in the URL, so calls to one server with ever-new paths and
+	// queries are answered without parsing.
+	origins map[memoKey]memoVal
+}
+
+// MemoSize bounds a Judger's memo.
+const MemoSize = 128
+
+// memoKey holds every input judge reads: the header names matter only
+// through setsReferer.
+type memoKey struct {
+	api, url string
+	timeout  int64
+	referer  bool
+}
+
+type memoVal struct {
+	d      abi.Decision
+	source string
+}
+
+// NewJudger returns a Judger for a compiled configuration.
+func NewJudger(c *config.Compiled) *Judger {
+	return &Judger{cfg: c, memo: make(map[memoKey]memoVal), origins: make(map[memoKey]memoVal)}
+}
+
+// Judge is Judge(j's configuration, req), answered from the memo when it can.
+func (j *Judger) Judge(req abi.CheckRequest) (abi.Decision, error) {
+	d, _, err := j.judge(req)
+	return d, err
+}
+
+func (j *Judger) judge(req abi.CheckRequest) (abi.Decision, string, error) {
+	k := memoKey{api: req.API, url: req.URL, timeout: req.Timeout, referer: setsReferer(req.Headers)}
+	if v, ok := j.memo[k]; ok {
+		d := v.d
+		d.Warnings = d.Warnings[:len(d.Warnings):len(d.Warnings)] // appending copies: the memo stays intact
+		return d, v.source, nil
+	}
+	ok := false
+	if k.url, ok = authority(req.URL); ok {
+		if v, hit := j.origins[k]; hit {
+			d := v.d
+			d.URL = req.URL
+			d.Warnings = d.Warnings[:len(d.Warnings):len(d.Warnings)]
+			return d, v.source, nil
+		}
+	}
+	d, source, err := judge(j.cfg, req)
+	if err != nil {
+		return d, source, err
+	}
+	if ok && d.Allowed {
+		remember(j.origins, k, memoVal{d: d, source: source})
+	}
+	k.url = req.URL
+	remember(j.memo, k, memoVal{d: d, source: source})
+	d.Warnings = d.Warnings[:len(d.Warnings):len(d.Warnings)]
+	return d, source, nil
+}
+
+func remember(m map[memoKey]memoVal, k memoKey, v memoVal) {
+	if len(m) >= MemoSize {
+		clear(m)
+	}
+	m[k] = v
+}
+
+// authority returns the scheme and authority of a URL exactly as written
+// ("https://user@host:port"), when the WHATWG parser is sure to end the
+// authority there: a lowercase special scheme, "://", at least one byte,
+// then '/', '?', '#' or the end, and nothing anywhere that the parser
+// removes or rewrites first (ASCII whitespace and controls, which it strips
+// or trims) or reads as a slash ('\').
+func authority(raw string) (string, bool) {
+	var rest string
+	switch {
+	case strings.HasPrefix(raw, "https://"):
+		rest = raw[8:]
+	case strings.HasPrefix(raw, "http://"):
+		rest = raw[7:]
+	case strings.HasPrefix(raw, "wss://"):
+		rest = raw[6:]
+	case strings.HasPrefix(raw, "ws://"):
+		rest = raw[5:]
+	default:
+		return "", false
+	}
+	end := len(rest)
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if c <= ' ' || c == '\\' || c == 0x7f {
+			return "", false
+		}
+		if end == len(rest) && (c == '/' || c == '?' || c == '#') {
+			end = i
+		}
+	}
+	if end == 0 {
+		return "", false
+	}
+	return raw[:len(raw)-len(rest)+end], true
 }
 
 type verdict struct {

@@ -247,7 +247,7 @@ async function handle(msg, sender) {
       chrome.tabs.sendMessage(tabId, { type: "control", enabled: next.enabled, mode: next.mode || undefined, background: next.background }).catch(() => {});
       return next;
     }
-    case "records": {
+    case "getRecords": {
       const t = tabInfo(tabId);
       return [...t.records.values()];
     }

@@ -24,7 +24,7 @@ try {
   const ext = await stack.context.newPage();
   await ext.goto(`chrome-extension://${stack.extensionId}/ui/popup.html`);
   const tabId = await ext.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url && t.url.startsWith(url)).id, stack.preview.url);
-  const records = await ext.evaluate((id) => chrome.runtime.sendMessage({ type: "records", tabId: id }), tabId);
+  const records = await ext.evaluate((id) => chrome.runtime.sendMessage({ type: "getRecords", tabId: id }), tabId);
   await ext.close();
   const panel = await stack.context.newPage();
   await panel.setViewportSize({ width: 1400, height: 900 });

@@ -11,11 +11,11 @@ package serve
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 
-	json "github.com/goccy/go-json"
-
 	"mpnet/abi"
+	"mpnet/abi/wire"
 	"mpnet/policy"
 	"mpnet/policy/body"
 	"mpnet/policy/config"
@@ -27,8 +27,16 @@ const MaxMessage = 8 << 20
 
 // Instance is one simulated mini program: a configuration and an engine.
 type Instance struct {
-	cfg *config.Compiled
-	eng *policy.Engine
+	cfg    *config.Compiled
+	judger *policy.Judger
+	eng    *policy.Engine
+	// out is reused by the hot entry points (Check, Step): their answer is
+	// valid until the next call, which is the ABI's contract anyway.
+	out []byte
+	// answers memoises Check: the same message under the same
+	// configuration always gets the same answer (bounded like the Judger's
+	// memo, dropped on configure).
+	answers map[string][]byte
 }
 
 // New returns an unconfigured instance.
@@ -98,7 +106,7 @@ func (s *Instance) Configure(msg []byte) []byte {
 		}
 		c, probs := config.Compile(l)
 		if !req.DryRun {
-			s.cfg = c
+			s.cfg, s.judger, s.answers = c, policy.NewJudger(c), map[string][]byte{}
 			if s.eng == nil {
 				s.eng = policy.NewEngine(c)
 			} else {
@@ -110,39 +118,54 @@ func (s *Instance) Configure(msg []byte) []byte {
 	})
 }
 
-// Check handles an abi.CheckRequest and answers an abi.Decision.
+// Check handles an abi.CheckRequest and answers an abi.Decision. The
+// answer must not be modified.
 func (s *Instance) Check(msg []byte) []byte {
 	return s.guard("check", func() []byte {
 		if s.cfg == nil {
 			return errorJSON("not_configured", "check: no configuration loaded (call mpnet_configure first)")
 		}
-		var req abi.CheckRequest
-		if err := decode(msg, &req); err != nil {
-			return errorJSON("bad_message", "check: %v", err)
+		if a, ok := s.answers[string(msg)]; ok {
+			return a
 		}
-		d, err := policy.Judge(s.cfg, req)
+		var req abi.CheckRequest
+		if !wire.DecodeCheckRequest(msg, &req) {
+			if err := decode(msg, &req); err != nil {
+				return errorJSON("bad_message", "check: %v", err)
+			}
+		}
+		d, err := s.judger.Judge(req)
 		if err != nil {
 			return errorJSON("bad_message", "check: %v", err)
 		}
-		return marshal(d)
+		a := wire.AppendDecision(nil, &d)
+		if len(s.answers) >= policy.MemoSize {
+			clear(s.answers)
+		}
+		s.answers[string(msg)] = a
+		return a
 	})
 }
 
-// Step handles an abi.Event and answers an abi.StepResult.
+// Step handles an abi.Event and answers an abi.StepResult, valid until the
+// next call to Check or Step.
 func (s *Instance) Step(msg []byte) []byte {
 	return s.guard("step", func() []byte {
 		if s.eng == nil {
 			return errorJSON("not_configured", "step: no configuration loaded (call mpnet_configure first)")
 		}
 		var ev abi.Event
-		if err := decode(msg, &ev); err != nil {
-			return errorJSON("bad_message", "step: %v", err)
+		if !wire.DecodeEvent(msg, &ev) {
+			if err := decode(msg, &ev); err != nil {
+				return errorJSON("bad_message", "step: %v", err)
+			}
 		}
-		r, err := s.eng.Step(ev)
+		r, err := s.eng.StepShared(ev)
 		if err != nil {
 			return errorJSON("bad_message", "step: %v", err)
 		}
-		return marshal(r)
+		s.out = wire.AppendStepResult(s.out[:0], &r)
+		return s.out
 	})
 }
 

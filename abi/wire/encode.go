@@ -1,0 +1,240 @@
+// Package wire is a fast, allocation-light JSON codec for the ABI messages
+// on the hot path (one per network call): abi.Event and abi.CheckRequest in,
+// abi.StepResult and abi.Decision out.
+//
+// It is not a second definition of the wire format: the encoders produce
+// byte for byte what encoding/json's Marshal produces for the same value,
+// and the decoders accept only a canonical subset of JSON (exact field
+// names, no duplicates, plain numbers) and report false for anything else,
+// so that the caller falls back to strict encoding/json, which then gives
+// the same value or the error it always gave. Differential tests and fuzz
+// targets hold both promises.
+//
+// Why it exists: under wazero a strict encoding/json decode of one small
+// event cost more than the rest of a decision (see docs/RATIONALE.md).
+package wire
+
+import (
+	"sort"
+	"strconv"
+	"unicode/utf8"
+
+	"mpnet/abi"
+)
+
+const hex = "0123456789abcdef"
+
+// safe[b] reports whether ASCII byte b is copied as is by encoding/json with
+// HTML escaping on (its htmlSafeSet).
+var safe = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		switch b {
+		case '"', '\\', '<', '>', '&':
+		default:
+			t[b] = true
+		}
+	}
+	return t
+}()
+
+// AppendString appends s as a JSON string exactly as encoding/json does
+// (HTML-safe escaping, invalid UTF-8 as U+FFFD, U+2028/U+2029 escaped).
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if safe[b] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// obj writes the members of one JSON object, handling commas and omitempty.
+type obj struct {
+	b     []byte
+	first bool
+}
+
+func open(dst []byte) obj { return obj{b: append(dst, '{'), first: true} }
+
+func (o *obj) key(k string) {
+	if !o.first {
+		o.b = append(o.b, ',')
+	}
+	o.first = false
+	o.b = append(o.b, '"')
+	o.b = append(o.b, k...)
+	o.b = append(o.b, '"', ':')
+}
+
+func (o *obj) str(k, v string) { o.key(k); o.b = AppendString(o.b, v) }
+
+func (o *obj) strOmit(k, v string) {
+	if v != "" {
+		o.str(k, v)
+	}
+}
+
+func (o *obj) int(k string, v int64) { o.key(k); o.b = strconv.AppendInt(o.b, v, 10) }
+
+func (o *obj) intOmit(k string, v int64) {
+	if v != 0 {
+		o.int(k, v)
+	}
+}
+
+func (o *obj) bool(k string, v bool) { o.key(k); o.b = strconv.AppendBool(o.b, v) }
+
+func (o *obj) close() []byte { return append(o.b, '}') }
+
+// AppendWarning appends an abi.Warning as encoding/json encodes it.
+func AppendWarning(dst []byte, w *abi.Warning) []byte {
+	o := open(dst)
+	o.str("rule", w.Rule)
+	o.str("message", w.Message)
+	o.strOmit("fix", w.Fix)
+	return o.close()
+}
+
+func appendWarnings(dst []byte, ws []abi.Warning) []byte {
+	if ws == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i := range ws {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendWarning(dst, &ws[i])
+	}
+	return append(dst, ']')
+}
+
+// AppendDecision appends an abi.Decision as encoding/json encodes it.
+func AppendDecision(dst []byte, d *abi.Decision) []byte {
+	o := open(dst)
+	o.bool("allowed", d.Allowed)
+	o.bool("proceed", d.Proceed)
+	o.str("errMsg", d.ErrMsg)
+	o.str("rule", d.Rule)
+	o.strOmit("message", d.Message)
+	o.strOmit("console", d.Console)
+	o.strOmit("fix", d.Fix)
+	o.key("warnings")
+	o.b = appendWarnings(o.b, d.Warnings)
+	o.int("timeoutMs", d.TimeoutMs)
+	o.str("referer", d.Referer)
+	o.str("api", d.API)
+	o.str("url", d.URL)
+	o.strOmit("host", d.Host)
+	o.strOmit("list", d.List)
+	o.strOmit("entry", d.Entry)
+	o.str("mode", d.Mode)
+	return o.close()
+}
+
+// AppendAction appends an abi.Action as encoding/json encodes it.
+func AppendAction(dst []byte, a *abi.Action) []byte {
+	o := open(dst)
+	o.str("type", a.Type)
+	o.intOmit("id", a.ID)
+	o.strOmit("api", a.API)
+	o.strOmit("rule", a.Rule)
+	o.strOmit("errMsg", a.ErrMsg)
+	o.strOmit("reason", a.Reason)
+	o.intOmit("position", int64(a.Position))
+	o.intOmit("timeoutMs", a.TimeoutMs)
+	o.intOmit("deadline", a.Deadline)
+	if len(a.Headers) > 0 {
+		o.key("headers")
+		keys := make([]string, 0, len(a.Headers))
+		for k := range a.Headers {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		h := open(o.b)
+		for _, k := range keys {
+			if !h.first {
+				h.b = append(h.b, ',')
+			}
+			h.first = false
+			h.b = AppendString(h.b, k)
+			h.b = append(h.b, ':')
+			h.b = AppendString(h.b, a.Headers[k])
+		}
+		o.b = h.close()
+	}
+	o.int("at", a.At)
+	o.strOmit("message", a.Message)
+	o.strOmit("console", a.Console)
+	o.strOmit("fix", a.Fix)
+	o.strOmit("severity", a.Severity)
+	o.strOmit("list", a.List)
+	o.strOmit("entry", a.Entry)
+	return o.close()
+}
+
+// AppendStepResult appends an abi.StepResult as encoding/json encodes it.
+func AppendStepResult(dst []byte, r *abi.StepResult) []byte {
+	o := open(dst)
+	o.key("actions")
+	if r.Actions == nil {
+		o.b = append(o.b, "null"...)
+	} else {
+		o.b = append(o.b, '[')
+		for i := range r.Actions {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = AppendAction(o.b, &r.Actions[i])
+		}
+		o.b = append(o.b, ']')
+	}
+	o.int("nextWake", r.NextWake)
+	o.int("inFlight", int64(r.InFlight))
+	o.int("queued", int64(r.Queued))
+	o.int("sockets", int64(r.Sockets))
+	o.bool("hidden", r.Hidden)
+	return o.close()
+}
