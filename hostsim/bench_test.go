@@ -115,10 +115,7 @@ func BenchmarkOpenFinishNative(b *testing.B) {
 func BenchmarkCheckWasmDistinct(b *testing.B) {
 	inst := configured(b, realisticConfig())
 	ctx := context.Background()
-	msgs := make([][]byte, b.N)
-	for i := range msgs {
-		msgs[i] = []byte(fmt.Sprintf(`{"api":"request","url":"%s?n=%d"}`, benchURLs[i%len(benchURLs)], i))
-	}
+	msgs := distinctMessages(b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -126,4 +123,33 @@ func BenchmarkCheckWasmDistinct(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkCheckNativeDistinct is BenchmarkCheckWasmDistinct natively.
+func BenchmarkCheckNativeDistinct(b *testing.B) {
+	s := serve.New()
+	cfg := fmt.Sprintf(`{"files":[{"name":"mpnet.json","content":%q}]}`, realisticConfig())
+	if out := s.Configure([]byte(cfg)); !strings.Contains(string(out), `"ok":true`) {
+		b.Fatal(string(out))
+	}
+	msgs := distinctMessages(b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Check(msgs[i])
+	}
+}
+
+// distinctMessages returns n check messages, each with a URL not seen before.
+func distinctMessages(n int) [][]byte {
+	msgs := make([][]byte, n)
+	for i := range msgs {
+		u := benchURLs[i%len(benchURLs)]
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		msgs[i] = []byte(fmt.Sprintf(`{"api":"request","url":"%s%sn=%d"}`, u, sep, i))
+	}
+	return msgs
 }

@@ -97,6 +97,9 @@ export class MpnetModule {
     this.instance = instance;
     this.exports = instance.exports;
     this.stderr = stderr;
+    this._ptr = 0; // the instance's input buffer (mpnet_buffer) and its size
+    this._cap = 0;
+    this._view = null; // a view of memory, re-made when memory grows
   }
 
   // _prepareSpare instantiates the next instance in the background, so that
@@ -107,7 +110,10 @@ export class MpnetModule {
   }
 
   /** ready resolves once a spare instance is available for trap recovery. */
-  spareReady() { return this._sparePromise; }
+  spareReady() {
+    if (!this._sparePromise) this._prepareSpare();
+    return this._sparePromise;
+  }
 
   _start() {
     if (!this._spare) throw new Error("no spare instance of the module is ready yet");
@@ -117,32 +123,57 @@ export class MpnetModule {
     this._prepareSpare();
   }
 
-  _raw(name, bytes) {
+  // _memory returns a view of the whole memory; growing memory detaches the
+  // old one (its length drops to 0), so it is checked on every use.
+  _memory() {
+    if (!this._view || this._view.byteLength === 0) this._view = new Uint8Array(this.exports.memory.buffer);
+    return this._view;
+  }
+
+  // _input makes the input buffer at least n bytes. The buffer stays valid
+  // until the next mpnet_buffer call (ABI.md), so it is asked for only when
+  // it must grow: one export call per message instead of two.
+  _input(n) {
+    if (n > this._cap) {
+      const size = Math.max(n, 4096);
+      this._ptr = this.exports.mpnet_buffer(size) >>> 0;
+      this._cap = size;
+      this._view = null;
+    }
+    return this._ptr;
+  }
+
+  // _call sends a message (bytes, or a string written straight into the
+  // module's memory) and answers a view of the answer, valid until the next
+  // call into the module.
+  _call(name, msg) {
     const x = this.exports;
     let packed;
     if (name === "mpnet_status") {
       packed = x.mpnet_status();
     } else if (name === "mpnet_debug") {
-      packed = x.mpnet_debug(bytes);
+      packed = x.mpnet_debug(msg);
+    } else if (typeof msg === "string") {
+      // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+      const ptr = this._input(msg.length * 3);
+      const { written } = enc.encodeInto(msg, this._memory().subarray(ptr, ptr + this._cap));
+      packed = x[name](written);
     } else {
-      const ptr = x.mpnet_buffer(bytes.length) >>> 0;
-      // mpnet_buffer may have grown memory: take the view afterwards.
-      new Uint8Array(x.memory.buffer, ptr, bytes.length).set(bytes);
-      packed = x[name](bytes.length);
+      const ptr = this._input(msg.length);
+      this._memory().set(msg, ptr);
+      packed = x[name](msg.length);
     }
     const p = BigInt.asUintN(64, BigInt(packed));
     const ptr = Number(p >> 32n);
-    const len = Number(p & 0xffffffffn);
-    return new Uint8Array(x.memory.buffer, ptr, len).slice();
+    return this._memory().subarray(ptr, ptr + Number(p & 0xffffffffn));
   }
 
-  /** Sends raw bytes to an export; answers bytes. Traps are recovered. */
-  raw(name, bytes) {
-    if (!name.startsWith("mpnet_")) name = "mpnet_" + name;
+  // _guard runs one call; a trap replaces the instance (restoring the
+  // configuration and replaying events) and is rethrown as a TrapError.
+  _guard(name, fn) {
     if (this.dead) throw new TrapError(name, this.dead, "");
-    let out;
     try {
-      out = this._raw(name, bytes);
+      return fn();
     } catch (e) {
       const stderr = this.stderr.join("\n");
       this.restarts++;
@@ -160,33 +191,44 @@ export class MpnetModule {
       if (this.onTrap) this.onTrap(trap);
       throw trap;
     }
-    this._remember(name, bytes, out);
+  }
+
+  /** Sends raw bytes (or a string) to an export; answers a copy of the answer's bytes. Traps are recovered. */
+  raw(name, bytes) {
+    if (!name.startsWith("mpnet_")) name = "mpnet_" + name;
+    const out = this._guard(name, () => this._call(name, bytes).slice());
+    if (name === "mpnet_configure" || name === "mpnet_step") {
+      const text = typeof bytes === "string" ? bytes : dec.decode(bytes);
+      let answer;
+      try { answer = JSON.parse(dec.decode(out)); } catch (e) { return out; }
+      this._remember(name, text, null, answer);
+    }
     return out;
   }
 
   _restore() {
     this._start();
-    if (this._config) this._raw("mpnet_configure", this._config);
-    for (const ev of this._sticky.values()) this._raw("mpnet_step", ev);
-    for (const ev of this._replay || []) this._raw("mpnet_step", ev);
+    if (this._config) this._call("mpnet_configure", this._config);
+    for (const ev of this._sticky.values()) this._call("mpnet_step", ev);
+    for (const ev of this._replay || []) this._call("mpnet_step", ev);
     if (!this._replay) this._replay = []; // the calls in flight were lost with the log
   }
 
-  _remember(name, bytes, out) {
-    if (out[0] === 0x7b && dec.decode(out.subarray(0, 9)) === '{"error":') return;
+  // _remember keeps what a restart needs: the message text (msg the parsed
+  // message when the caller has it) and the parsed answer.
+  _remember(name, text, msg, answer) {
+    if (!answer || answer.error) return;
     if (name === "mpnet_configure") {
-      const req = JSON.parse(dec.decode(bytes));
-      const res = JSON.parse(dec.decode(out));
-      if (!req.dryRun && res.ok) this._config = bytes;
+      if (!msg) msg = JSON.parse(text);
+      if (!msg.dryRun && answer.ok) this._config = text;
     } else if (name === "mpnet_step") {
-      const ev = JSON.parse(dec.decode(bytes));
-      if (ev.type === "tls" && ev.tls) {
-        this._sticky.set(`${ev.tls.host}:${ev.tls.port}`, bytes);
+      if (!msg) msg = JSON.parse(text);
+      if (msg.type === "tls" && msg.tls) {
+        this._sticky.set(`${msg.tls.host}:${msg.tls.port}`, text);
         return;
       }
-      const r = JSON.parse(dec.decode(out));
-      if (r.inFlight === 0 && r.queued === 0 && r.sockets === 0 && !r.hidden) this._replay = [];
-      else if (this._replay && this._replay.length < MAX_REPLAY) this._replay.push(bytes);
+      if (answer.inFlight === 0 && answer.queued === 0 && answer.sockets === 0 && !answer.hidden) this._replay = [];
+      else if (this._replay && this._replay.length < MAX_REPLAY) this._replay.push(text);
       // Past MAX_REPLAY events without an idle moment the log is dropped: a
       // restart then restores the configuration but not the calls in flight.
       else this._replay = null;
@@ -194,9 +236,10 @@ export class MpnetModule {
   }
 
   _json(name, msg) {
-    const out = this.raw(name, enc.encode(typeof msg === "string" ? msg : JSON.stringify(msg)));
-    const v = JSON.parse(dec.decode(out));
+    const text = typeof msg === "string" ? msg : JSON.stringify(msg);
+    const v = JSON.parse(this._guard(name, () => dec.decode(this._call(name, text))));
     if (v && v.error && typeof v.error.code === "string" && Object.keys(v).length === 1) throw new ModuleError(v.error);
+    if (name === "mpnet_configure" || name === "mpnet_step") this._remember(name, text, typeof msg === "string" ? null : msg, v);
     return v;
   }
 
@@ -209,7 +252,7 @@ export class MpnetModule {
   /** mpnet_judge_tls: TLSFacts; answers the TLSVerdict. */
   judgeTLS(facts) { return this._json("mpnet_judge_tls", facts); }
   /** mpnet_status. */
-  status() { return JSON.parse(dec.decode(this.raw("mpnet_status", new Uint8Array(0)))); }
+  status() { return JSON.parse(this._guard("mpnet_status", () => dec.decode(this._call("mpnet_status")))); }
 
   /**
    * mpnet_body: R10 on a response body.

@@ -188,11 +188,14 @@ func AppendAction(dst []byte, a *abi.Action) []byte {
 	o.intOmit("deadline", a.Deadline)
 	if len(a.Headers) > 0 {
 		o.key("headers")
-		keys := make([]string, 0, len(a.Headers))
+		var one [1]string // the usual case, the Referer alone: no allocation, no sort
+		keys := one[:0]
 		for k := range a.Headers {
 			keys = append(keys, k)
 		}
-		sort.Strings(keys)
+		if len(keys) > 1 {
+			sort.Strings(keys)
+		}
 		h := open(o.b)
 		for _, k := range keys {
 			if !h.first {

@@ -31,7 +31,7 @@ export async function openStack() {
 
 // READY_PROBE runs as an init script in the preview page's MAIN world before
 // the page's own scripts. It touches nothing of the extension: it listens for
-// the bridge's init message (module bytes and configuration handed to the
+// the bridge's init message (its port and the module's URL handed to the
 // page), attaches to window.mpnet.ready() as soon as window.mpnet exists (the
 // promise resolves exactly when the runtime is ready, so no polling delay),
 // and polls mpnet.status() with setTimeout(0) for the moment the module is
@@ -77,8 +77,8 @@ export async function navTiming(page) {
 }
 
 /**
- * WasmFetchWatch follows, over CDP's Network domain, the bridge's fetch of
- * mpnet.wasm from the extension for each navigation of a page. Times are in
+ * WasmFetchWatch follows, over CDP's Network domain, the page runtime's
+ * fetch of mpnet.wasm from the extension for each navigation of a page. Times are in
  * ms since the navigation's document request was sent (within a few ms of
  * navigation start). Call arm() before each navigation, result() after.
  */

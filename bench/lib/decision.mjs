@@ -27,7 +27,7 @@ export async function measureV8(plan, cleanup) {
   const browser = await launchPlain();
   const closeBrowser = cleanup.add(() => browser.close());
   try {
-    const out = { raw: [], api: [], step: [], floor: [], compile: [], again: [], instantiate: [], configure: [], chromium: browser.version(), wasmBytes: server.wasmBytes };
+    const out = { raw: [], distinct: [], api: [], step: [], floor: [], compile: [], again: [], instantiate: [], configure: [], chromium: browser.version(), wasmBytes: server.wasmBytes };
     const page = await browser.newPage();
     await page.goto(server.url);
     await page.evaluate((a) => window.__bench.setup(a), { wasmURL: "/mpnet.wasm" });
@@ -35,7 +35,7 @@ export async function measureV8(plan, cleanup) {
     await page.evaluate((a) => window.__bench.decisions(a), { urls: BENCH_URLS, n: plan.v8Calls, warmup: plan.v8Calls });
     for (let t = 0; t < plan.v8Trials; t++) {
       const r = await page.evaluate((a) => window.__bench.decisions(a), { urls: BENCH_URLS, n: plan.v8Calls, warmup: 50 });
-      for (const k of ["raw", "api", "step", "floor"]) out[k].push(r[k]);
+      for (const k of ["raw", "distinct", "api", "step", "floor"]) out[k].push(r[k]);
     }
     await page.close();
     // Start-up costs, each trial in a fresh page and with bytes V8 has not

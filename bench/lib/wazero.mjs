@@ -4,9 +4,9 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 
-/** runGoBench answers {CheckWasm: [µs/op per -count], CheckNative: [...], OpenFinishWasm: [...], command}. */
+/** runGoBench answers {CheckWasm: [µs/op per -count], CheckNative, CheckWasmDistinct, CheckNativeDistinct, OpenFinishWasm, OpenFinishNative: [...], command}. */
 export function runGoBench({ root, benchtime, count }, cleanup) {
-  const args = ["test", "-run", "x", "-bench", "CheckWasm|CheckNative|OpenFinishWasm", "-benchtime", `${benchtime}x`, "-count", String(count), "./hostsim/"];
+  const args = ["test", "-run", "x", "-bench", "CheckWasm|CheckNative|OpenFinish", "-benchtime", `${benchtime}x`, "-count", String(count), "./hostsim/"];
   const env = { ...process.env, MPNET_WASM: path.join(root, "dist/mpnet.wasm") };
   return new Promise((resolve, reject) => {
     const child = spawn("go", args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
@@ -20,7 +20,7 @@ export function runGoBench({ root, benchtime, count }, cleanup) {
     child.on("exit", (code) => {
       stop();
       if (code !== 0) { reject(new Error(`go ${args.join(" ")} exited ${code}: ${(err || out).slice(-2000)}`)); return; }
-      const res = { CheckWasm: [], CheckNative: [], OpenFinishWasm: [], command: `MPNET_WASM=dist/mpnet.wasm go ${args.join(" ")}`, allocs: {} };
+      const res = { CheckWasm: [], CheckNative: [], CheckWasmDistinct: [], CheckNativeDistinct: [], OpenFinishWasm: [], OpenFinishNative: [], command: `MPNET_WASM=dist/mpnet.wasm go ${args.join(" ")}`, allocs: {} };
       for (const line of out.split("\n")) {
         const m = /^Benchmark(\w+?)(?:-\d+)?\s+(\d+)\s+([\d.]+) ns\/op(?:\s+([\d.]+) B\/op\s+([\d.]+) allocs\/op)?/.exec(line);
         if (m && res[m[1]]) {

@@ -67,6 +67,15 @@ async function setReferer(tabId, referer) {
   await chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: [tabId], addRules: rules });
 }
 
+// installedReferer is the Referer the tab's rule sets now ("" for none): a
+// reload keeps the rule, and the runtime skips a round trip when it is
+// already the one it needs.
+async function installedReferer(tabId) {
+  const [rule] = await chrome.declarativeNetRequest.getSessionRules({ ruleIds: [tabId] });
+  const h = rule && rule.action.requestHeaders && rule.action.requestHeaders[0];
+  return (h && h.value) || "";
+}
+
 // R12 in the browser. The extension cannot see the certificate chain a
 // server sends or probe its TLS versions, so, once the user opts in (the
 // agent's URL in the options, or baked by the build), it asks a locally
@@ -200,9 +209,8 @@ async function handle(msg, sender) {
       const origin = sender.origin || new URL(msg.url).origin;
       const t = tabInfo(tabId);
       if (sender.frameId === 0) t.origin = origin;
-      const state = await tabState(tabId);
-      const files = await filesFor(origin);
-      return { files, tab: { ...state, mode: state.mode || "" } };
+      const [state, files, referer] = await Promise.all([tabState(tabId), filesFor(origin), installedReferer(tabId)]);
+      return { files, tab: { ...state, mode: state.mode || "" }, referer };
     }
     case "referer": {
       const state = await tabState(tabId);

@@ -1,13 +1,23 @@
-// The bridge: an ISOLATED-world content script at document start. It asks
-// the background for this origin's configuration, reads the module from the
-// extension, hands both to the page runtime over a private MessagePort, and
-// relays records and status to the background and control to the page.
+// The bridge: an ISOLATED-world content script at document start. It hands
+// the page runtime a private MessagePort and the module's URL at once (the
+// runtime streams and compiles the module itself while the configuration is
+// on its way), asks the background for this origin's configuration and
+// passes it on, and relays records and status to the background and control
+// to the page.
 
-(async () => {
+(() => {
   const channel = new MessageChannel();
   const port = channel.port1;
   port.onmessage = (e) => {
     const m = e.data;
+    if (m && m.type === "wasm") {
+      // Fallback when the page cannot fetch the module itself (a page CSP
+      // that blocks chrome-extension: URLs in connect-src).
+      fetch(chrome.runtime.getURL("mpnet.wasm")).then((r) => r.arrayBuffer()).then(
+        (wasm) => port.postMessage({ type: "reply", id: m.replyTo, value: wasm }, [wasm]),
+        () => port.postMessage({ type: "reply", id: m.replyTo, value: null }));
+      return;
+    }
     if (!m || !["records", "status", "resource", "referer"].includes(m.type)) return;
     try {
       const p = chrome.runtime.sendMessage(m);
@@ -21,15 +31,11 @@
   chrome.runtime.onMessage.addListener((m) => {
     if (m && (m.type === "control" || m.type === "tls")) port.postMessage(m);
   });
-  let hello = { files: [], tab: { enabled: true, mode: "enforce", background: false } };
-  let wasm;
+  window.postMessage({ __mpnet: "init", wasmURL: chrome.runtime.getURL("mpnet.wasm") }, "*", [channel.port2]);
+  const hello = (h) => port.postMessage({ type: "hello", files: h.files || [], tab: h.tab || {}, referer: h.referer || "" });
   try {
-    [hello, wasm] = await Promise.all([
-      chrome.runtime.sendMessage({ type: "hello", url: location.href }),
-      fetch(chrome.runtime.getURL("mpnet.wasm")).then((r) => r.arrayBuffer()),
-    ]);
+    chrome.runtime.sendMessage({ type: "hello", url: location.href }).then(hello, () => hello({}));
   } catch (e) {
-    wasm = new ArrayBuffer(0); // the runtime reports "checks are off"
+    hello({}); // the runtime reports "checks are off": no configuration
   }
-  window.postMessage({ __mpnet: "init", wasm, files: hello.files, tab: hello.tab }, "*", [channel.port2, wasm]);
 })();

@@ -138,7 +138,8 @@ func (s *Instance) Check(msg []byte) []byte {
 		if err != nil {
 			return errorJSON("bad_message", "check: %v", err)
 		}
-		a := wire.AppendDecision(nil, &d)
+		s.out = wire.AppendDecision(s.out[:0], &d)
+		a := bytes.Clone(s.out)
 		if len(s.answers) >= policy.MemoSize {
 			clear(s.answers)
 		}

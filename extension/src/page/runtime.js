@@ -57,9 +57,15 @@ class Runtime extends EventTarget {
 
   now() { return Math.round(native.now()); }
 
-  /** init is called with the bridge's message: the module bytes and configuration. */
+  /**
+   * init is called with the bridge's first message: the port and the
+   * module's URL. The module streams in and compiles while the bridge asks
+   * the background for the configuration (its "hello" on the port).
+   */
   async init(msg) {
     this.port = msg.port;
+    let helloArrived;
+    const hello = new Promise((resolve) => { helloArrived = resolve; });
     this.port.onmessage = (e) => {
       const m = e.data;
       if (m && m.type === "reply" && this.replies.has(m.id)) {
@@ -68,21 +74,50 @@ class Runtime extends EventTarget {
         f(m.value);
         return;
       }
+      if (m && m.type === "hello") {
+        helloArrived(m);
+        return;
+      }
       this.control(m);
     };
     for (const m of this.pendingOut) this.port.postMessage(m);
     this.pendingOut = [];
-    this.applyTab(msg.tab || {});
+    const loading = this.load(msg.wasmURL);
+    loading.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     try {
-      this.module = await MpnetModule.load(msg.wasm);
+      const h = await hello;
+      this.applyTab(h.tab || {});
+      this.module = await loading;
       this.module.onTrap = (trap) => this.trapped(trap);
-      this.configure(msg.files || []);
-      // The Referer rule (R8) must be in place before the first call goes out.
-      await this.request({ type: "referer", referer: this.referer, mode: this.mode });
+      this.configure(h.files || []);
+      // The Referer rule (R8) must be in place before the first call goes
+      // out; the background said which one the tab has (a reload keeps it).
+      const want = this.enabled && this.mode === "enforce" ? this.referer : "";
+      if (want !== h.referer) await this.request({ type: "referer", referer: this.referer, mode: this.mode });
     } catch (e) {
       this.fail(e);
     }
     this._resolveReady();
+    // The spare instance for trap recovery is made once the page is served.
+    if (this.module) native.setTimeout(() => this.module.spareReady(), 0);
+  }
+
+  /**
+   * load compiles the module while it downloads (compileStreaming) from the
+   * extension, and starts an instance. Pages whose CSP keeps the MAIN world
+   * from fetching it get the bytes through the bridge.
+   */
+  async load(url) {
+    let module;
+    try {
+      module = await WebAssembly.compileStreaming(native.fetch(url));
+    } catch (e) {
+      if (e instanceof WebAssembly.CompileError) throw e;
+      const bytes = await this.request({ type: "wasm" });
+      if (!bytes || !bytes.byteLength) throw new Error("the extension's module could not be read: " + (e && e.message || e));
+      module = await WebAssembly.compile(bytes);
+    }
+    return MpnetModule.load(module, { spare: false });
   }
 
   /** request sends a message to the background through the bridge and waits (at most 3 s) for its answer. */
