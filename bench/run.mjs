@@ -312,6 +312,12 @@ function tabulate(res, d, plan) {
     }
     res.add({ id: `ready.${key}.handover`, section: S2, name: `… ${label}: the bridge's init message (port + module URL) reaches the page`, unit: "ms", samples: marks.map((m) => m.initMsg) });
     res.add({ id: `ready.${key}.load`, section: S2, name: `… ${label}: stream + compile + instantiate, configuration from the background, configure (init message → configured)`, unit: "ms", samples: marks.map((m) => m.configured - m.initMsg) });
+    // The runtime's own milestones (mpnet.status().timings), ms since navigation start.
+    for (const [k, what] of [["hello", "the configuration arrives from the background (bridge's hello)"], ["moduleResponse", "the module's response starts (headers)"],
+      ["compiled", "the module is compiled (streaming)"], ["instantiated", "an instance is running (pre-initialised snapshot)"], ["configured", "configured"]]) {
+      const v = marks.map((m) => m.timings && m.timings[k]).filter((x) => typeof x === "number");
+      if (v.length) res.add({ id: `ready.${key}.t.${k}`, section: S2, name: `… ${label}, runtime's timeline: ${what}`, unit: "ms", samples: v });
+    }
     res.add({ id: `ready.${key}.referer`, section: S2, name: `… ${label}: Referer rule round trip to the background, skipped when the tab's rule is already right (configured → ready)`, unit: "ms", samples: marks.map((m) => m.ready - m.configured),
       note: key === "cold" ? "'configured' is polled with setTimeout(0) (≈4 ms resolution), so the split between the last two lines is ±4 ms." : "" });
   };

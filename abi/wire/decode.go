@@ -481,3 +481,52 @@ func DecodeStepResult(msg []byte, r *abi.StepResult) bool {
 		return 0, false
 	})
 }
+
+// DecodeConfigureRequest decodes an abi.ConfigureRequest made of files
+// (the form page runtimes send on every load) when msg is canonical, like
+// DecodeEvent; requests carrying a structured "config" go to encoding/json.
+func DecodeConfigureRequest(msg []byte, r *abi.ConfigureRequest) bool {
+	*r = abi.ConfigureRequest{}
+	s := scanner{b: msg}
+	return s.object(func(k []byte) (uint32, bool) {
+		switch string(k) {
+		case "files":
+			if !s.byte('[') {
+				return 0, false
+			}
+			r.Files = []abi.File{}
+			if s.byte(']') {
+				return 1, true
+			}
+			for {
+				var f abi.File
+				if !s.members(func(k []byte) (uint32, bool) {
+					var ok bool
+					switch string(k) {
+					case "name":
+						f.Name, ok = s.str()
+						return 1, ok
+					case "content":
+						f.Content, ok = s.str()
+						return 2, ok
+					}
+					return 0, false
+				}) {
+					return 0, false
+				}
+				r.Files = append(r.Files, f)
+				if s.byte(']') {
+					return 1, true
+				}
+				if !s.byte(',') {
+					return 0, false
+				}
+			}
+		case "dryRun":
+			var ok bool
+			r.DryRun, ok = s.bool()
+			return 2, ok
+		}
+		return 0, false
+	})
+}

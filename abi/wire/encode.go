@@ -241,3 +241,102 @@ func AppendStepResult(dst []byte, r *abi.StepResult) []byte {
 	o.bool("hidden", r.Hidden)
 	return o.close()
 }
+
+func appendStrings(dst []byte, ss []string) []byte {
+	if ss == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i, s := range ss {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendString(dst, s)
+	}
+	return append(dst, ']')
+}
+
+func (o *obj) strsOmit(k string, ss []string) {
+	if len(ss) > 0 {
+		o.key(k)
+		o.b = appendStrings(o.b, ss)
+	}
+}
+
+// AppendConfig appends an abi.Config as encoding/json encodes it.
+func AppendConfig(dst []byte, c *abi.Config) []byte {
+	o := open(dst)
+	o.strOmit("appid", c.AppID)
+	o.strOmit("version", c.Version)
+	o.key("domains")
+	d := open(o.b)
+	d.strsOmit("request", c.Domains.Request)
+	d.strsOmit("uploadFile", c.Domains.UploadFile)
+	d.strsOmit("downloadFile", c.Domains.DownloadFile)
+	d.strsOmit("socket", c.Domains.Socket)
+	d.strsOmit("tcp", c.Domains.TCP)
+	d.strsOmit("udp", c.Domains.UDP)
+	o.b = d.close()
+	// networkTimeout is a struct: omitempty never omits it.
+	o.key("networkTimeout")
+	t := open(o.b)
+	t.intOmit("request", c.NetworkTimeout.Request)
+	t.intOmit("connectSocket", c.NetworkTimeout.ConnectSocket)
+	t.intOmit("uploadFile", c.NetworkTimeout.UploadFile)
+	t.intOmit("downloadFile", c.NetworkTimeout.DownloadFile)
+	o.b = t.close()
+	if c.URLCheck != nil {
+		o.bool("urlCheck", *c.URLCheck)
+	}
+	o.strOmit("mode", c.Mode)
+	o.strsOmit("lan", c.LAN)
+	o.strOmit("concurrency", c.Concurrency)
+	o.strOmit("timeoutFrom", c.TimeoutFrom)
+	return o.close()
+}
+
+// AppendProblem appends an abi.Problem as encoding/json encodes it.
+func AppendProblem(dst []byte, p *abi.Problem) []byte {
+	o := open(dst)
+	o.strOmit("rule", p.Rule)
+	o.str("severity", p.Severity)
+	o.strOmit("file", p.File)
+	o.intOmit("line", int64(p.Line))
+	o.intOmit("col", int64(p.Col))
+	o.strOmit("entry", p.Entry)
+	o.strOmit("list", p.List)
+	o.str("message", p.Message)
+	o.strOmit("fix", p.Fix)
+	return o.close()
+}
+
+func (o *obj) problemsOmit(k string, ps []abi.Problem) {
+	if len(ps) == 0 {
+		return
+	}
+	o.key(k)
+	o.b = append(o.b, '[')
+	for i := range ps {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = AppendProblem(o.b, &ps[i])
+	}
+	o.b = append(o.b, ']')
+}
+
+// AppendConfigureResult appends an abi.ConfigureResult as encoding/json
+// encodes it.
+func AppendConfigureResult(dst []byte, r *abi.ConfigureResult) []byte {
+	o := open(dst)
+	o.bool("ok", r.OK)
+	o.problemsOmit("errors", r.Errors)
+	o.problemsOmit("problems", r.Problems)
+	if r.Config != nil {
+		o.key("config")
+		o.b = AppendConfig(o.b, r.Config)
+	}
+	o.strsOmit("formats", r.Formats)
+	o.strOmit("referer", r.Referer)
+	return o.close()
+}

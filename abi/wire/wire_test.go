@@ -109,6 +109,66 @@ func TestEncodersMatchEncodingJSON(t *testing.T) {
 	}
 }
 
+func rstrs(r *rand.Rand) []string {
+	switch r.Intn(3) {
+	case 0:
+		return nil
+	case 1:
+		return []string{}
+	}
+	return []string{rstr(r), rstr(r)}
+}
+
+func TestConfigureResultMatchesEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for i := 0; i < 2000; i++ {
+		res := abi.ConfigureResult{OK: r.Intn(2) == 0, Formats: rstrs(r), Referer: rstr(r)}
+		for j := r.Intn(3); j > 0; j-- {
+			p := abi.Problem{Rule: rstr(r), Severity: rstr(r), File: rstr(r), Line: int(rint(r)), Col: int(rint(r)), Entry: rstr(r), List: rstr(r), Message: rstr(r), Fix: rstr(r)}
+			if r.Intn(2) == 0 {
+				res.Errors = append(res.Errors, p)
+			} else {
+				res.Problems = append(res.Problems, p)
+			}
+		}
+		if r.Intn(4) > 0 {
+			c := abi.Config{AppID: rstr(r), Version: rstr(r), Mode: rstr(r), LAN: rstrs(r), Concurrency: rstr(r), TimeoutFrom: rstr(r),
+				Domains:        abi.Domains{Request: rstrs(r), UploadFile: rstrs(r), DownloadFile: rstrs(r), Socket: rstrs(r), TCP: rstrs(r), UDP: rstrs(r)},
+				NetworkTimeout: abi.Timeouts{Request: rint(r), ConnectSocket: rint(r), UploadFile: rint(r), DownloadFile: rint(r)}}
+			if r.Intn(2) == 0 {
+				b := r.Intn(2) == 0
+				c.URLCheck = &b
+			}
+			res.Config = &c
+		}
+		same(t, AppendConfigureResult(nil, &res), res)
+	}
+}
+
+func TestDecodeConfigureRequest(t *testing.T) {
+	take := []string{
+		`{"files":[{"name":"mpnet.json","content":"{\"domains\":{\"request\":[\"https://a.com\"]}}\n"},{"name":"app.json","content":""}]}`,
+		`{"files":[],"dryRun":true}`,
+		`{"dryRun":false,"files":[{"content":"x","name":"y"}]}`,
+	}
+	for _, m := range take {
+		var got, want abi.ConfigureRequest
+		if !DecodeConfigureRequest([]byte(m), &got) {
+			t.Errorf("fast path declined %s", m)
+			continue
+		}
+		if err := strict([]byte(m), &want); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: fast %#v, encoding/json %#v %v", m, got, want, err)
+		}
+	}
+	for _, m := range []string{`{"config":{"domains":{}}}`, `{"files":[{"name":"a","name":"b"}]}`, `{"files":[{"name":"a","extra":1}]}`, `{"files":null}`} {
+		var got abi.ConfigureRequest
+		if DecodeConfigureRequest([]byte(m), &got) {
+			t.Errorf("fast path took %s", m)
+		}
+	}
+}
+
 func same(t *testing.T, got []byte, v any) {
 	t.Helper()
 	want, err := json.Marshal(v)
@@ -270,12 +330,19 @@ func TestDecodeTakesAndDeclines(t *testing.T) {
 func FuzzDecodeEvent(f *testing.F) {
 	f.Add([]byte(`{"type":"open","at":12,"id":3,"api":"request","url":"https://a.com/x","method":"GET","timeout":500,"headers":["Referer"]}`))
 	f.Add([]byte(`{"type":"response","at":5,"id":1,"status":404}`))
+	f.Add([]byte(`{"files":[{"name":"mpnet.json","content":"{\"a\":1}"}],"dryRun":true}`))
 	f.Add([]byte(`{"api":"request","url":"https://a.com","timeout":3,"headers":[]}`))
 	f.Add([]byte(`{"actions":[{"type":"start","id":1,"api":"request","timeoutMs":60000,"deadline":60000,"headers":{"Referer":"https://servicewechat.com/wx1/0/page-frame.html"},"at":0}],"nextWake":60000,"inFlight":1,"queued":0,"sockets":0,"hidden":false}`))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		checkEvent(t, msg)
 		checkCheck(t, msg)
 		checkResult(t, msg)
+		var got, want abi.ConfigureRequest
+		if DecodeConfigureRequest(msg, &got) {
+			if err := strict(msg, &want); err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%q: fast %#v, encoding/json %#v %v", msg, got, want, err)
+			}
+		}
 	})
 }
 

@@ -44,7 +44,7 @@ export const READY_PROBE = `(() => {
   const hook = () => {
     if (hooked || !window.mpnet) return;
     hooked = true;
-    window.mpnet.ready().then((s) => { m.ready = performance.now(); m.state = s.state; });
+    window.mpnet.ready().then((s) => { m.ready = performance.now(); m.state = s.state; m.timings = s.timings || {}; });
   };
   hook();
   window.addEventListener("message", (e) => {

@@ -9,6 +9,11 @@ let module = null;
 let wasmBytes = null;
 
 // The configuration of hostsim/bench_test.go: 50 domains in each list.
+// Event ids and the engine's clock carry on across decisions() calls: the
+// engine refuses time going backwards and ids already open.
+let nextId = 1;
+let at = 0;
+
 function realisticConfig() {
   const domains = {};
   for (const [name, scheme] of [["request", "https"], ["uploadFile", "https"], ["downloadFile", "https"], ["socket", "wss"]]) {
@@ -65,8 +70,6 @@ window.__bench = {
     const allowed = urls.slice(0, 2); // the Go benchmark opens the two allowed URLs
     const hosts = new Set(cfg.domains.request.map((d) => new URL(d).hostname));
     let sink = 0;
-    let nextId = 1;
-    let at = 0;
     // Every call a URL never seen before (a new query parameter), so that no
     // memo of the exact message answers; built before the clock starts.
     const fresh = [];

@@ -3,12 +3,18 @@
 package buildwasm
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sync"
+
+	"github.com/tetratelabs/wazero/api"
+
+	"mpnet/internal/wasmsnap"
 )
 
 var (
@@ -44,17 +50,72 @@ func Module() (string, error) {
 }
 
 // Build compiles the module (GOOS=wasip1 GOARCH=wasm, -buildmode=c-shared)
-// from this tree to out.
+// from this tree and pre-initialises it (Snapshot) into out.
 func Build(out string) error {
 	abs, e := filepath.Abs(out)
 	if e != nil {
 		return e
 	}
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", abs, "./wasm")
+	raw := abs + ".raw"
+	defer os.Remove(raw)
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", raw, "./wasm")
 	cmd.Dir = Root()
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	if out, e := cmd.CombinedOutput(); e != nil {
 		return fmt.Errorf("building the module: %v\n%s", e, out)
 	}
-	return nil
+	bin, e := os.ReadFile(raw)
+	if e != nil {
+		return e
+	}
+	snap, e := Snapshot(bin)
+	if e != nil {
+		return fmt.Errorf("pre-initialising the module: %w", e)
+	}
+	return os.WriteFile(abs, snap, 0o644)
+}
+
+// Snapshot pre-initialises a freshly built module (internal/wasmsnap): the Go
+// runtime's start-up and the package initialisers run once, here, and so do
+// the first uses of encoding/json's per-type caches (a dry-run configure), so
+// that neither runs again in every page that loads the module.
+func Snapshot(bin []byte) ([]byte, error) {
+	return wasmsnap.Snapshot(context.Background(), bin, warm)
+}
+
+// warmConfig exercises every list and the import of project files.
+var warmConfig = `{"files":[` +
+	`{"name":"mpnet.json","content":"{\"appid\":\"wx0123456789abcdef\",\"domains\":{\"request\":[\"https://api.example.com\"],\"uploadFile\":[\"https://up.example.com\"],\"downloadFile\":[\"https://cdn.example.com\"],\"socket\":[\"wss://ws.example.com\"]},\"networkTimeout\":{\"request\":10000}}"},` +
+	`{"name":"project.config.json","content":"{\"appid\":\"wx0123456789abcdef\",\"setting\":{\"urlCheck\":true}}"}` +
+	`],"dryRun":true}`
+
+func warm(ctx context.Context, mod api.Module) error {
+	call := func(export string, msg []byte) ([]byte, error) {
+		res, err := mod.ExportedFunction("mpnet_buffer").Call(ctx, uint64(len(msg)))
+		if err != nil {
+			return nil, err
+		}
+		if !mod.Memory().Write(uint32(res[0]), msg) {
+			return nil, fmt.Errorf("mpnet_buffer answered an address outside memory")
+		}
+		res, err = mod.ExportedFunction(export).Call(ctx, uint64(len(msg)))
+		if err != nil {
+			return nil, err
+		}
+		out, _ := mod.Memory().Read(uint32(res[0]>>32), uint32(res[0]))
+		return out, nil
+	}
+	out, err := call("mpnet_configure", []byte(warmConfig))
+	if err != nil {
+		return err
+	}
+	if !bytes.Contains(out, []byte(`"ok":true`)) {
+		return fmt.Errorf("the warm-up configuration was refused: %s", out)
+	}
+	if _, err := mod.ExportedFunction("mpnet_status").Call(ctx); err != nil {
+		return err
+	}
+	// Collect the warm-up's garbage before memory is captured.
+	_, err = mod.ExportedFunction("mpnet_debug").Call(ctx, 1)
+	return err
 }

@@ -88,20 +88,22 @@ func (s *Instance) guard(what string, fn func() []byte) (out []byte) {
 func (s *Instance) Configure(msg []byte) []byte {
 	return s.guard("configure", func() []byte {
 		var req abi.ConfigureRequest
-		if err := decode(msg, &req); err != nil {
-			return errorJSON("bad_message", "configure: %v", err)
+		if len(msg) > MaxMessage || !wire.DecodeConfigureRequest(msg, &req) {
+			if err := decode(msg, &req); err != nil {
+				return errorJSON("bad_message", "configure: %v", err)
+			}
 		}
 		var l *config.Loaded
 		if req.Config != nil {
 			l = &config.Loaded{Config: *req.Config, Where: map[string]config.Source{}, Formats: []string{config.FormatMpnet}}
 			if errs := config.CheckStruct(req.Config); len(errs) > 0 {
-				return marshal(abi.ConfigureResult{OK: false, Errors: errs})
+				return wire.AppendConfigureResult(nil, &abi.ConfigureResult{OK: false, Errors: errs})
 			}
 		} else {
 			var errs []abi.Problem
 			l, errs = config.Load(req.Files)
 			if len(errs) > 0 {
-				return marshal(abi.ConfigureResult{OK: false, Errors: errs})
+				return wire.AppendConfigureResult(nil, &abi.ConfigureResult{OK: false, Errors: errs})
 			}
 		}
 		c, probs := config.Compile(l)
@@ -114,7 +116,7 @@ func (s *Instance) Configure(msg []byte) []byte {
 			}
 		}
 		cfg := c.Config
-		return marshal(abi.ConfigureResult{OK: true, Problems: probs, Config: &cfg, Formats: l.Formats, Referer: c.Referer})
+		return wire.AppendConfigureResult(nil, &abi.ConfigureResult{OK: true, Problems: probs, Config: &cfg, Formats: l.Formats, Referer: c.Referer})
 	})
 }
 

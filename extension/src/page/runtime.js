@@ -52,6 +52,8 @@ class Runtime extends EventTarget {
     this.outbox = new Map(); // record id -> latest record, sent by flush()
     this.flushTimer = null;
     this.config = null;
+    // Start-up milestones, ms since navigation start (status().timings).
+    this.timings = { documentStart: Math.round(native.now()) };
     this.ready = new Promise((resolve) => { this._resolveReady = resolve; });
   }
 
@@ -63,6 +65,7 @@ class Runtime extends EventTarget {
    * the background for the configuration (its "hello" on the port).
    */
   async init(msg) {
+    this.mark("init");
     this.port = msg.port;
     let helloArrived;
     const hello = new Promise((resolve) => { helloArrived = resolve; });
@@ -75,6 +78,7 @@ class Runtime extends EventTarget {
         return;
       }
       if (m && m.type === "hello") {
+        this.mark("hello");
         helloArrived(m);
         return;
       }
@@ -90,6 +94,7 @@ class Runtime extends EventTarget {
       this.module = await loading;
       this.module.onTrap = (trap) => this.trapped(trap);
       this.configure(h.files || []);
+      this.mark("configured");
       // The Referer rule (R8) must be in place before the first call goes
       // out; the background said which one the tab has (a reload keeps it).
       const want = this.enabled && this.mode === "enforce" ? this.referer : "";
@@ -97,6 +102,7 @@ class Runtime extends EventTarget {
     } catch (e) {
       this.fail(e);
     }
+    this.mark("ready");
     this._resolveReady();
     // The spare instance for trap recovery is made once the page is served.
     if (this.module) native.setTimeout(() => this.module.spareReady(), 0);
@@ -110,15 +116,24 @@ class Runtime extends EventTarget {
   async load(url) {
     let module;
     try {
-      module = await WebAssembly.compileStreaming(native.fetch(url));
+      const response = native.fetch.call(window, url);
+      response.then(() => this.mark("moduleResponse"), () => {});
+      module = await WebAssembly.compileStreaming(response);
+      this.timings.loadedBy = "page";
     } catch (e) {
       if (e instanceof WebAssembly.CompileError) throw e;
+      this.timings.loadedBy = "bridge (" + String(e && e.message || e) + ")";
       const bytes = await this.request({ type: "wasm" });
       if (!bytes || !bytes.byteLength) throw new Error("the extension's module could not be read: " + (e && e.message || e));
       module = await WebAssembly.compile(bytes);
     }
-    return MpnetModule.load(module, { spare: false });
+    this.mark("compiled");
+    const m = await MpnetModule.load(module, { spare: false });
+    this.mark("instantiated");
+    return m;
   }
+
+  mark(name) { this.timings[name] = Math.round(native.now() * 10) / 10; }
 
   /** request sends a message to the background through the bridge and waits (at most 3 s) for its answer. */
   request(msg) {
@@ -220,6 +235,7 @@ class Runtime extends EventTarget {
       referer: this.referer || "", restarts: this.module ? this.module.restarts : 0,
       inFlight: engine.inFlight || 0, queued: engine.queued || 0, sockets: engine.sockets || 0,
       problems: this.problems || [],
+      timings: { ...this.timings },
     };
   }
 
