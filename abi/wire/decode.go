@@ -530,3 +530,25 @@ func DecodeConfigureRequest(msg []byte, r *abi.ConfigureRequest) bool {
 		return 0, false
 	})
 }
+
+// DecodeBodyRequest decodes an abi.BodyRequest (the header of mpnet_body)
+// when msg is canonical, like DecodeEvent.
+func DecodeBodyRequest(msg []byte, r *abi.BodyRequest) bool {
+	*r = abi.BodyRequest{}
+	s := scanner{b: msg}
+	return s.object(func(k []byte) (uint32, bool) {
+		var ok bool
+		switch string(k) {
+		case "api":
+			r.API, ok = s.str()
+			return 1, ok
+		case "contentType":
+			r.ContentType, ok = s.str()
+			return 2, ok
+		case "url":
+			r.URL, ok = s.str()
+			return 4, ok
+		}
+		return 0, false
+	})
+}

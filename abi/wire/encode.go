@@ -340,3 +340,18 @@ func AppendConfigureResult(dst []byte, r *abi.ConfigureResult) []byte {
 	o.strOmit("referer", r.Referer)
 	return o.close()
 }
+
+// AppendBodyResult appends an abi.BodyResult as encoding/json encodes it.
+func AppendBodyResult(dst []byte, r *abi.BodyResult) []byte {
+	o := open(dst)
+	o.str("charset", r.Charset)
+	o.str("source", r.Source)
+	o.bool("converted", r.Converted)
+	o.bool("bomStripped", r.BOMStripped)
+	if len(r.Warnings) > 0 {
+		o.key("warnings")
+		o.b = appendWarnings(o.b, r.Warnings)
+	}
+	o.strOmit("error", r.Error)
+	return o.close()
+}

@@ -145,6 +145,26 @@ func TestConfigureResultMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+func TestBodyCodecs(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	for i := 0; i < 2000; i++ {
+		res := abi.BodyResult{Charset: rstr(r), Source: rstr(r), Converted: r.Intn(2) == 0, BOMStripped: r.Intn(2) == 0, Warnings: rwarnings(r), Error: rstr(r)}
+		same(t, AppendBodyResult(nil, &res), res)
+	}
+	for _, m := range []string{`{"api":"request","contentType":"text/html; charset=gbk","url":"https://a.com/"}`, `{}`, `{"contentType":""}`} {
+		var got, want abi.BodyRequest
+		if !DecodeBodyRequest([]byte(m), &got) {
+			t.Errorf("fast path declined %s", m)
+		} else if err := strict([]byte(m), &want); err != nil || got != want {
+			t.Errorf("%s: fast %#v, encoding/json %#v %v", m, got, want, err)
+		}
+	}
+	var br abi.BodyRequest
+	if DecodeBodyRequest([]byte(`{"api":"request","charset":"x"}`), &br) {
+		t.Error("fast path took an unknown field")
+	}
+}
+
 func TestDecodeConfigureRequest(t *testing.T) {
 	take := []string{
 		`{"files":[{"name":"mpnet.json","content":"{\"domains\":{\"request\":[\"https://a.com\"]}}\n"},{"name":"app.json","content":""}]}`,
@@ -337,6 +357,12 @@ func FuzzDecodeEvent(f *testing.F) {
 		checkEvent(t, msg)
 		checkCheck(t, msg)
 		checkResult(t, msg)
+		var bgot, bwant abi.BodyRequest
+		if DecodeBodyRequest(msg, &bgot) {
+			if err := strict(msg, &bwant); err != nil || bgot != bwant {
+				t.Fatalf("%q: fast %#v, encoding/json %#v %v", msg, bgot, bwant, err)
+			}
+		}
 		var got, want abi.ConfigureRequest
 		if DecodeConfigureRequest(msg, &got) {
 			if err := strict(msg, &want); err != nil || !reflect.DeepEqual(got, want) {

@@ -9,13 +9,13 @@ import { demoConfig } from "../../extension/tools/harness.mjs";
 import { bundleIIFE, floorFetchScript } from "./pages.mjs";
 import { READY_PROBE, readyMarks, navTiming } from "./browser.mjs";
 
-export const VARIANTS = ["none", "extension", "msw", "floor"];
+export const VARIANTS = ["none", "extension", "uncovered", "msw", "floor"];
 export const MODES = ["batch10", "all"];
 
 /**
- * openStormPages opens the preview page once per variant: "extension" in
- * the stack's browser, the others each in their own context of the browser
- * without the extension. Answers {variant: page}.
+ * openStormPages opens the preview page once per variant: "extension" and
+ * "uncovered" in the stack's browser, the others each in a page of the
+ * browser without the extension. Answers {variant: page}.
  */
 export async function openStormPages(stack, plain) {
   const pages = {};
@@ -25,12 +25,19 @@ export async function openStormPages(stack, plain) {
   const marks = await readyMarks(pages.extension);
   if (marks.state !== "ready") throw new Error(`the extension's runtime is ${marks.state}, not ready`);
 
+  // The same preview on an origin mpnet does not cover (127.0.0.1 instead
+  // of localhost), in the browser with the extension: no content script
+  // runs there, so its overhead is what merely having the extension costs.
+  pages.uncovered = await stack.context.newPage();
+  await pages.uncovered.goto(stack.preview.url.replace("//localhost:", "//127.0.0.1:"));
+  await navTiming(pages.uncovered);
+  if (await pages.uncovered.evaluate(() => !!window.mpnet || !window.FIXTURES)) throw new Error("the uncovered page has mpnet's runtime, or no fixtures");
+
   const hosts = demoConfig({}).domains.request.map((d) => new URL(d).hostname);
   const scripts = { none: null, msw: await bundleIIFE("msw-fetch.js"), floor: floorFetchScript(hosts) };
   for (const [name, script] of Object.entries(scripts)) {
-    const ctx = await plain.newContext({ ignoreHTTPSErrors: true });
-    if (script) await ctx.addInitScript(script);
-    const page = await ctx.newPage();
+    const page = await plain.newPage();
+    if (script) await page.addInitScript(script);
     await page.goto(stack.preview.url);
     await navTiming(page);
     const { which, patched } = await page.evaluate(() => ({ which: window.__benchInterceptor || "none", patched: !/\[native code\]/.test(String(window.fetch)) }));

@@ -213,14 +213,16 @@ func (s *Instance) Body(msg []byte) []byte {
 			return abi.Frame(errorJSON("bad_message", "body: %v", err), nil)
 		}
 		var req abi.BodyRequest
-		if err := decode(hdr, &req); err != nil {
-			return abi.Frame(errorJSON("bad_message", "body: %v", err), nil)
+		if !wire.DecodeBodyRequest(hdr, &req) {
+			if err := decode(hdr, &req); err != nil {
+				return abi.Frame(errorJSON("bad_message", "body: %v", err), nil)
+			}
 		}
 		if len(raw) > body.MaxSize {
 			return abi.Frame(errorJSON("bad_message", "body: %d bytes, at most %d", len(raw), body.MaxSize), nil)
 		}
 		res, out := body.Process(req, raw)
-		return abi.Frame(marshal(res), out)
+		return abi.Frame(wire.AppendBodyResult(nil, &res), out)
 	})
 }
 
