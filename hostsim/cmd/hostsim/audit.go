@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"container/heap"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -169,7 +170,7 @@ func (e *env) audit(args []string) error {
 		fmt.Fprintf(out, "%5s  %-13s %-7s %6s  %-7s %-5s %s\n", "#", "API", "METHOD", "STATUS", "VERDICT", "RULE", "URL")
 		a.emit = func(r *auditRow) error { return writeRow(out, r) }
 	}
-	if err := har.Read(f, a.entry); err != nil {
+	if err := readPipelined(f, a.entry); err != nil {
 		return badInput("%s: %v", pos[0], err)
 	}
 	if err := a.drain(1 << 62); err != nil {
@@ -192,6 +193,39 @@ func (e *env) audit(args []string) error {
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// errStopped ends the HAR reader when the consumer failed.
+var errStopped = errors.New("stopped")
+
+// readPipelined is har.Read with the parsing on its own goroutine: reading
+// the JSON and judging entries through the module each took about half of
+// an audit, so on two cores they overlap. Entries reach fn in order; the
+// first error (the reader's, or fn's, which stops the reader) is returned.
+func readPipelined(r io.Reader, fn func(*har.Entry) error) error {
+	entries := make(chan *har.Entry, 512)
+	stop := make(chan struct{})
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(entries)
+		readErr <- har.Read(r, func(e *har.Entry) error {
+			select {
+			case entries <- e:
+				return nil
+			case <-stop:
+				return errStopped
+			}
+		})
+	}()
+	for e := range entries {
+		if err := fn(e); err != nil {
+			close(stop)
+			for range entries { // let the reader finish
+			}
+			return err
+		}
+	}
+	return <-readErr
 }
 
 // entry judges one HAR entry as it streams by.
