@@ -128,7 +128,7 @@ func judge(c *config.Compiled, req abi.CheckRequest) (abi.Decision, string, erro
 	if req.API != "resource" {
 		d.ErrMsg = ErrMsg(req.API, v.reason)
 	}
-	d.Message = fmt.Sprintf("[%s] %s", v.rule, v.message)
+	d.Message = "[" + v.rule + "] " + v.message
 	d.Proceed = c.Mode != "enforce" || !c.URLCheck
 	return d, source, nil
 }
@@ -183,16 +183,30 @@ func NewJudger(c *config.Compiled) *Judger {
 
 // Judge is Judge(j's configuration, req), answered from the memo when it can.
 func (j *Judger) Judge(req abi.CheckRequest) (abi.Decision, error) {
-	d, _, err := j.judge(req)
+	d, _, _, err := j.judgeAgain(req)
 	return d, err
 }
 
+// JudgeAgain is Judge that also reports whether the very same request was
+// judged before (and is still in the memo): callers keeping memos of their
+// own admit a request on its second sight, so that a stream of ever-new
+// URLs does not churn them.
+func (j *Judger) JudgeAgain(req abi.CheckRequest) (d abi.Decision, again bool, err error) {
+	d, _, again, err = j.judgeAgain(req)
+	return d, again, err
+}
+
 func (j *Judger) judge(req abi.CheckRequest) (abi.Decision, string, error) {
+	d, source, _, err := j.judgeAgain(req)
+	return d, source, err
+}
+
+func (j *Judger) judgeAgain(req abi.CheckRequest) (abi.Decision, string, bool, error) {
 	k := memoKey{api: req.API, url: req.URL, timeout: req.Timeout, referer: setsReferer(req.Headers)}
 	if v, ok := j.memo[k]; ok {
 		d := v.d
 		d.Warnings = d.Warnings[:len(d.Warnings):len(d.Warnings)] // appending copies: the memo stays intact
-		return d, v.source, nil
+		return d, v.source, true, nil
 	}
 	ok := false
 	if k.url, ok = authority(req.URL); ok {
@@ -200,12 +214,12 @@ func (j *Judger) judge(req abi.CheckRequest) (abi.Decision, string, error) {
 			d := v.d
 			d.URL = req.URL
 			d.Warnings = d.Warnings[:len(d.Warnings):len(d.Warnings)]
-			return d, v.source, nil
+			return d, v.source, false, nil
 		}
 	}
 	d, source, err := judge(j.cfg, req)
 	if err != nil {
-		return d, source, err
+		return d, source, false, err
 	}
 	if ok && d.Allowed {
 		remember(j.origins, k, memoVal{d: d, source: source})
@@ -213,7 +227,7 @@ func (j *Judger) judge(req abi.CheckRequest) (abi.Decision, string, error) {
 	k.url = req.URL
 	remember(j.memo, k, memoVal{d: d, source: source})
 	d.Warnings = d.Warnings[:len(d.Warnings):len(d.Warnings)]
-	return d, source, nil
+	return d, source, false, nil
 }
 
 func remember(m map[memoKey]memoVal, k memoKey, v memoVal) {
@@ -294,17 +308,17 @@ func violation(c *config.Compiled, api, list, raw string, d *abi.Decision) *verd
 	}
 	notInList := func(rule, msg, fix string) *verdict {
 		return &verdict{rule: rule, reason: ReasonNotInList, message: msg, fix: fix,
-			console: fmt.Sprintf("%s 不在以下 %s 合法域名列表中，请参考文档：%s", raw, list, DocURL)}
+			console: raw + " 不在以下 " + list + " 合法域名列表中，请参考文档：" + DocURL}
 	}
 	addFixFor := func(e string) string {
-		return fmt.Sprintf("add %s to %s (admin console: %s > %s)", e, lname, consolePath, config.ConsoleName[list])
+		return "add " + e + " to " + lname + " (admin console: " + consolePath + " > " + config.ConsoleName[list] + ")"
 	}
 	if scheme != want {
 		fix := fmt.Sprintf("serve it over %s and call %s", want, want+"://"+strings.TrimPrefix(strings.TrimSpace(raw), scheme+"://"))
 		if host.IsLocal() || host.Kind != urlhost.Domain {
 			fix = fmt.Sprintf("serve it over %s from a domain name and %s; local hosts (R3) and IP addresses (R2) never work on device", want, addFixFor(want+"://<that domain>"))
 		}
-		return notInList("R1", fmt.Sprintf("%s uses %s:, %s needs %s:", raw, scheme, api, want), fix)
+		return notInList("R1", raw+" uses "+scheme+":, "+api+" needs "+want+":", fix)
 	}
 	if host.IsLocal() {
 		return notInList("R3", fmt.Sprintf("%s targets %s, a local host (localhost, loopback or unspecified address): the device never calls it", raw, host.String()),
@@ -343,7 +357,7 @@ func violation(c *config.Compiled, api, list, raw string, d *abi.Decision) *verd
 			return notInList("R2", fmt.Sprintf("%s is not in %s (it is listed in domains.%s, which does not cover %s)", raw, lname, other, api), addFixFor(entry))
 		}
 	}
-	return notInList("R2", fmt.Sprintf("%s is not in %s", raw, lname), addFixFor(entry))
+	return notInList("R2", raw+" is not in "+lname, addFixFor(entry))
 }
 
 // resourceViolation applies R13 to an image, audio or video URL: no domain

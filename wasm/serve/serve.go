@@ -120,8 +120,8 @@ func (s *Instance) Configure(msg []byte) []byte {
 	})
 }
 
-// Check handles an abi.CheckRequest and answers an abi.Decision. The
-// answer must not be modified.
+// Check handles an abi.CheckRequest and answers an abi.Decision, valid until
+// the next call to Check or Step; it must not be modified.
 func (s *Instance) Check(msg []byte) []byte {
 	return s.guard("check", func() []byte {
 		if s.cfg == nil {
@@ -136,11 +136,14 @@ func (s *Instance) Check(msg []byte) []byte {
 				return errorJSON("bad_message", "check: %v", err)
 			}
 		}
-		d, err := s.judger.Judge(req)
+		d, again, err := s.judger.JudgeAgain(req)
 		if err != nil {
 			return errorJSON("bad_message", "check: %v", err)
 		}
 		s.out = wire.AppendDecision(s.out[:0], &d)
+		if !again {
+			return s.out
+		}
 		a := bytes.Clone(s.out)
 		if len(s.answers) >= policy.MemoSize {
 			clear(s.answers)
