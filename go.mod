@@ -3,7 +3,6 @@ module mpnet
 go 1.26.8
 
 require (
-	github.com/goccy/go-json v0.12.0
 	github.com/tetratelabs/wazero v1.12.0
 	golang.org/x/net v0.62.0
 	golang.org/x/text v0.43.0

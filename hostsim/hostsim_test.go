@@ -310,8 +310,9 @@ func TestConcurrentUse(t *testing.T) {
 
 // TestGCStress makes hundreds of thousands of calls into one instance with
 // a large live heap (tens of thousands of queued calls) and forced garbage
-// collections in between, checking every answer. It guards the module's
-// JSON library (goccy/go-json) against heap corruption under wasip1.
+// collections in between, checking every answer. It guards the module as
+// shipped (pre-initialised, with its hand-written codec and memos) against
+// heap corruption under wasip1, which goccy/go-json's own suite once hit.
 func TestGCStress(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long")
