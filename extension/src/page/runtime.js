@@ -50,6 +50,7 @@ class Runtime extends EventTarget {
     this.pendingOut = [];
     this.replies = new Map();
     this.outbox = new Map(); // record id -> latest record, sent by flush()
+    this.verdictListeners = new Map(); // "verdict" listener -> its capture flags, as EventTarget keys them
     this.flushTimer = null;
     this.config = null;
     // Start-up milestones, ms since navigation start (status().timings).
@@ -357,12 +358,24 @@ class Runtime extends EventTarget {
     this.emit(r);
   }
 
+  /** listening tracks "verdict" listeners (fn, capture) so that emit copies records only for someone. */
+  listening(fn, opts, on) {
+    const capture = typeof opts === "boolean" ? opts : !!(opts && opts.capture);
+    const flags = this.verdictListeners.get(fn) || new Set();
+    if (on) flags.add(capture);
+    else flags.delete(capture);
+    if (flags.size) this.verdictListeners.set(fn, flags);
+    else this.verdictListeners.delete(fn);
+  }
+
   emit(record) {
     // Records go to the background in batches: one message per call state
-    // change cost more than the call itself (docs/BENCHMARKS.md).
-    this.outbox.set(record.id, JSON.parse(JSON.stringify(record)));
+    // change cost more than the call itself (docs/BENCHMARKS.md). The outbox
+    // holds the live record; postMessage copies its latest state at flush.
+    this.outbox.set(record.id, record);
     if (!this.flushTimer) this.flushTimer = native.setTimeout(() => this.flush(), 50);
-    this.dispatchEvent(new CustomEvent("verdict", { detail: this.outbox.get(record.id) }));
+    // Listeners get a snapshot; with none, no copy is made.
+    if (this.verdictListeners.size > 0) this.dispatchEvent(new CustomEvent("verdict", { detail: JSON.parse(JSON.stringify(record)) }));
   }
 
   /** response reports response headers (R11 reminders come back as reports). */
@@ -443,8 +456,14 @@ function start() {
     check: (req) => rt.check(req || {}),
     status: () => rt.status(),
     setBackground: (on) => rt.setBackground(on),
-    addEventListener: (type, fn, opts) => rt.addEventListener(type, fn, opts),
-    removeEventListener: (type, fn, opts) => rt.removeEventListener(type, fn, opts),
+    addEventListener: (type, fn, opts) => {
+      rt.addEventListener(type, fn, opts);
+      if (type === "verdict" && fn) rt.listening(fn, opts, true);
+    },
+    removeEventListener: (type, fn, opts) => {
+      rt.removeEventListener(type, fn, opts);
+      if (type === "verdict" && fn) rt.listening(fn, opts, false);
+    },
     ready: () => rt.ready.then(() => rt.status()),
   });
   Object.defineProperty(window, "mpnet", { value: api, configurable: false, enumerable: false });
