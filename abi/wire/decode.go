@@ -192,30 +192,7 @@ func (s *scanner) strs() ([]string, bool) {
 // bit that must be unique per field name; it fails on duplicates, unknown
 // names (field returns 0) and anything after the closing brace.
 func (s *scanner) object(field func(key []byte) (bit uint32, ok bool)) bool {
-	if !s.byte('{') {
-		return false
-	}
-	var seen uint32
-	if s.byte('}') {
-		return s.end()
-	}
-	for {
-		k, ok := s.key()
-		if !ok {
-			return false
-		}
-		bit, ok := field(k)
-		if !ok || bit == 0 || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		if s.byte('}') {
-			return s.end()
-		}
-		if !s.byte(',') {
-			return false
-		}
-	}
+	return s.members(field) && s.end()
 }
 
 func (s *scanner) end() bool {
@@ -304,17 +281,7 @@ func AppendEvent(dst []byte, ev *abi.Event) (out []byte, ok bool) {
 	o.strOmit("url", ev.URL)
 	o.strOmit("method", ev.Method)
 	o.intOmit("timeout", ev.Timeout)
-	if len(ev.Headers) > 0 {
-		o.key("headers")
-		o.b = append(o.b, '[')
-		for i, h := range ev.Headers {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = AppendString(o.b, h)
-		}
-		o.b = append(o.b, ']')
-	}
+	o.strsOmit("headers", ev.Headers)
 	o.intOmit("status", int64(ev.Status))
 	return o.close(), true
 }
@@ -332,7 +299,8 @@ func (s *scanner) bool() (bool, bool) {
 	return false, false
 }
 
-// members walks the members of an object that is not the whole message.
+// members walks the members of one object (see object), which need not be
+// the whole message; the bit 1<<31 may repeat (a map's distinct keys).
 func (s *scanner) members(field func(key []byte) (bit uint32, ok bool)) bool {
 	if !s.byte('{') {
 		return false

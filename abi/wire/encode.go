@@ -137,19 +137,25 @@ func AppendWarning(dst []byte, w *abi.Warning) []byte {
 	return o.close()
 }
 
-func appendWarnings(dst []byte, ws []abi.Warning) []byte {
-	if ws == nil {
+// appendList appends a slice as a JSON array (null when nil, as
+// encoding/json), each element by elem.
+func appendList[T any](dst []byte, items []T, elem func([]byte, *T) []byte) []byte {
+	if items == nil {
 		return append(dst, "null"...)
 	}
 	dst = append(dst, '[')
-	for i := range ws {
+	for i := range items {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = AppendWarning(dst, &ws[i])
+		dst = elem(dst, &items[i])
 	}
 	return append(dst, ']')
 }
+
+func appendWarnings(dst []byte, ws []abi.Warning) []byte { return appendList(dst, ws, AppendWarning) }
+
+func appendStringElem(dst []byte, s *string) []byte { return AppendString(dst, *s) }
 
 // AppendDecision appends an abi.Decision as encoding/json encodes it.
 func AppendDecision(dst []byte, d *abi.Decision) []byte {
@@ -222,18 +228,7 @@ func AppendAction(dst []byte, a *abi.Action) []byte {
 func AppendStepResult(dst []byte, r *abi.StepResult) []byte {
 	o := open(dst)
 	o.key("actions")
-	if r.Actions == nil {
-		o.b = append(o.b, "null"...)
-	} else {
-		o.b = append(o.b, '[')
-		for i := range r.Actions {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = AppendAction(o.b, &r.Actions[i])
-		}
-		o.b = append(o.b, ']')
-	}
+	o.b = appendList(o.b, r.Actions, AppendAction)
 	o.int("nextWake", r.NextWake)
 	o.int("inFlight", int64(r.InFlight))
 	o.int("queued", int64(r.Queued))
@@ -242,19 +237,7 @@ func AppendStepResult(dst []byte, r *abi.StepResult) []byte {
 	return o.close()
 }
 
-func appendStrings(dst []byte, ss []string) []byte {
-	if ss == nil {
-		return append(dst, "null"...)
-	}
-	dst = append(dst, '[')
-	for i, s := range ss {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = AppendString(dst, s)
-	}
-	return append(dst, ']')
-}
+func appendStrings(dst []byte, ss []string) []byte { return appendList(dst, ss, appendStringElem) }
 
 func (o *obj) strsOmit(k string, ss []string) {
 	if len(ss) > 0 {
@@ -315,14 +298,7 @@ func (o *obj) problemsOmit(k string, ps []abi.Problem) {
 		return
 	}
 	o.key(k)
-	o.b = append(o.b, '[')
-	for i := range ps {
-		if i > 0 {
-			o.b = append(o.b, ',')
-		}
-		o.b = AppendProblem(o.b, &ps[i])
-	}
-	o.b = append(o.b, ']')
+	o.b = appendList(o.b, ps, AppendProblem)
 }
 
 // AppendConfigureResult appends an abi.ConfigureResult as encoding/json
