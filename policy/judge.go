@@ -96,6 +96,21 @@ func Judge(c *config.Compiled, req abi.CheckRequest) (abi.Decision, error) {
 
 // judge is Judge that also says where the effective timeout came from.
 func judge(c *config.Compiled, req abi.CheckRequest) (abi.Decision, string, error) {
+	return judgeAs(c, req, false)
+}
+
+// Placeholders for the URL (and the URL without its "scheme://") in the
+// texts of a decision judged as a template (judgeAs with tmpl): a template
+// is judged once per origin and filled in for each URL (Judger). They are
+// control bytes, which no URL that gets a template contains (authority).
+const (
+	markURL  = "\x00U"
+	markRest = "\x00R"
+)
+
+// judgeAs is judge; with tmpl, the decision's texts carry markURL and
+// markRest where the URL appears (see fill).
+func judgeAs(c *config.Compiled, req abi.CheckRequest, tmpl bool) (abi.Decision, string, error) {
 	list := ListOf(req.API)
 	if list == "" {
 		return abi.Decision{}, "", fmt.Errorf("unknown api %q: want one of %s", req.API, strings.Join(abi.APIs, ", "))
@@ -118,7 +133,7 @@ func judge(c *config.Compiled, req abi.CheckRequest) (abi.Decision, string, erro
 	if list == "resource" {
 		v = resourceViolation(req.URL, &d)
 	} else {
-		v = violation(c, req.API, list, req.URL, &d)
+		v = violation(c, req.API, list, req.URL, &d, tmpl)
 	}
 	if v == nil {
 		d.Allowed, d.Proceed = true, true
@@ -153,10 +168,11 @@ func setsReferer(headers []string) bool {
 type Judger struct {
 	cfg  *config.Compiled
 	memo map[memoKey]memoVal
-	// origins memoises allowed decisions by the URL's scheme and authority
-	// as written (see authority): an allowed decision depends on nothing
-	// else in the URL, so calls to one server with ever-new paths and
-	// queries are answered without parsing.
+	// origins memoises decisions by the URL's scheme and authority as
+	// written (see authority): a decision depends on nothing else in the
+	// URL but for the URL quoted in its texts, so it is kept as a template
+	// (judgeAs) and filled in, and calls to one server with ever-new paths
+	// and queries are answered without parsing.
 	origins map[memoKey]memoVal
 }
 
@@ -211,23 +227,52 @@ func (j *Judger) judgeAgain(req abi.CheckRequest) (abi.Decision, string, bool, e
 	ok := false
 	if k.url, ok = authority(req.URL); ok {
 		if v, hit := j.origins[k]; hit {
-			d := v.d
-			d.URL = req.URL
+			d := fill(v.d, req.URL)
 			d.Warnings = d.Warnings[:len(d.Warnings):len(d.Warnings)]
 			return d, v.source, false, nil
 		}
 	}
-	d, source, err := judge(j.cfg, req)
-	if err != nil {
+	var d abi.Decision
+	var source string
+	var err error
+	if ok && req.API != "resource" {
+		// Judged as a template: kept for the origin when every text of
+		// it is the template's (not for invalid URLs, whose message quotes
+		// the URL), and filled in for this URL.
+		var t abi.Decision
+		if t, source, err = judgeAs(j.cfg, req, true); err != nil {
+			return t, source, false, err
+		}
+		if t.Allowed || (t.Rule != "R5" && !strings.Contains(t.Message+t.Console+t.Fix, req.URL)) {
+			remember(j.origins, k, memoVal{d: t, source: source})
+		}
+		d = fill(t, req.URL)
+	} else if d, source, err = judge(j.cfg, req); err != nil {
 		return d, source, false, err
-	}
-	if ok && d.Allowed {
-		remember(j.origins, k, memoVal{d: d, source: source})
 	}
 	k.url = req.URL
 	remember(j.memo, k, memoVal{d: d, source: source})
 	d.Warnings = d.Warnings[:len(d.Warnings):len(d.Warnings)]
 	return d, source, false, nil
+}
+
+// fill makes a template decision (judgeAs with tmpl) the decision for raw,
+// a URL that authority accepts (so its scheme is written as parsed and ends
+// at the first "://").
+func fill(t abi.Decision, raw string) abi.Decision {
+	t.URL = raw
+	if t.Allowed {
+		return t
+	}
+	rest := raw[strings.Index(raw, "://")+3:]
+	f := func(s string) string {
+		if !strings.Contains(s, "\x00") {
+			return s
+		}
+		return strings.ReplaceAll(strings.ReplaceAll(s, markURL, raw), markRest, rest)
+	}
+	t.Message, t.Console, t.Fix = f(t.Message), f(t.Console), f(t.Fix)
+	return t
 }
 
 func remember(m map[memoKey]memoVal, k memoKey, v memoVal) {
@@ -278,7 +323,7 @@ type verdict struct {
 }
 
 // violation applies R1-R5 (with C5/C6) and fills d.Host, d.Entry and warnings.
-func violation(c *config.Compiled, api, list, raw string, d *abi.Decision) *verdict {
+func violation(c *config.Compiled, api, list, raw string, d *abi.Decision, tmpl bool) *verdict {
 	want := config.ListScheme[list]
 	lname := "domains." + list
 	var host urlhost.Host
@@ -302,26 +347,30 @@ func violation(c *config.Compiled, api, list, raw string, d *abi.Decision) *verd
 		}
 	}
 	d.Host = host.String()
+	shown, rest := raw, strings.TrimPrefix(strings.TrimSpace(raw), scheme+"://")
+	if tmpl {
+		shown, rest = markURL, markRest
+	}
 	entry := want + "://" + host.String()
 	if host.Kind == urlhost.Domain {
 		entry = want + "://" + host.Key()
 	}
 	notInList := func(rule, msg, fix string) *verdict {
 		return &verdict{rule: rule, reason: ReasonNotInList, message: msg, fix: fix,
-			console: raw + " 不在以下 " + list + " 合法域名列表中，请参考文档：" + DocURL}
+			console: shown + " 不在以下 " + list + " 合法域名列表中，请参考文档：" + DocURL}
 	}
 	addFixFor := func(e string) string {
 		return "add " + e + " to " + lname + " (admin console: " + consolePath + " > " + config.ConsoleName[list] + ")"
 	}
 	if scheme != want {
-		fix := fmt.Sprintf("serve it over %s and call %s", want, want+"://"+strings.TrimPrefix(strings.TrimSpace(raw), scheme+"://"))
+		fix := "serve it over " + want + " and call " + want + "://" + rest
 		if host.IsLocal() || host.Kind != urlhost.Domain {
 			fix = fmt.Sprintf("serve it over %s from a domain name and %s; local hosts (R3) and IP addresses (R2) never work on device", want, addFixFor(want+"://<that domain>"))
 		}
-		return notInList("R1", raw+" uses "+scheme+":, "+api+" needs "+want+":", fix)
+		return notInList("R1", shown+" uses "+scheme+":, "+api+" needs "+want+":", fix)
 	}
 	if host.IsLocal() {
-		return notInList("R3", fmt.Sprintf("%s targets %s, a local host (localhost, loopback or unspecified address): the device never calls it", raw, host.String()),
+		return notInList("R3", fmt.Sprintf("%s targets %s, a local host (localhost, loopback or unspecified address): the device never calls it", shown, host.String()),
 			"deploy the server under a domain name and "+addFixFor(want+"://<that domain>")+"; to reach a computer on the phone's LAN use its LAN address (R4)")
 	}
 	if host.Kind != urlhost.Domain {
@@ -330,7 +379,7 @@ func violation(c *config.Compiled, api, list, raw string, d *abi.Decision) *verd
 				Message: fmt.Sprintf("[R4] %s is a LAN address: allowed without configuration, but only while the phone is on the same LAN", host.String())})
 			return nil
 		}
-		return notInList("R2", fmt.Sprintf("%s targets the IP address %s, which is not on the LAN (R4); IP addresses cannot be configured (C2)", raw, host.String()),
+		return notInList("R2", fmt.Sprintf("%s targets the IP address %s, which is not on the LAN (R4); IP addresses cannot be configured (C2)", shown, host.String()),
 			"give the server a domain name and "+addFixFor(want+"://<that domain>"))
 	}
 	d.Entry = entry
@@ -341,7 +390,7 @@ func violation(c *config.Compiled, api, list, raw string, d *abi.Decision) *verd
 	for _, e := range c.Entries[list] {
 		if e.Key == host.Key() && !e.Valid() {
 			p := e.Problems[0]
-			return notInList("R2", fmt.Sprintf("%s is not in %s: the entry %q is ignored because it breaks %s (%s)", raw, lname, e.Raw, p.Rule, p.Message), p.Fix)
+			return notInList("R2", fmt.Sprintf("%s is not in %s: the entry %q is ignored because it breaks %s (%s)", shown, lname, e.Raw, p.Rule, p.Message), p.Fix)
 		}
 	}
 	for _, e := range c.Entries[list] {
@@ -354,10 +403,10 @@ func violation(c *config.Compiled, api, list, raw string, d *abi.Decision) *verd
 	}
 	for _, other := range config.Lists {
 		if other != list && c.Lookup(other, host.Key()) != nil {
-			return notInList("R2", fmt.Sprintf("%s is not in %s (it is listed in domains.%s, which does not cover %s)", raw, lname, other, api), addFixFor(entry))
+			return notInList("R2", fmt.Sprintf("%s is not in %s (it is listed in domains.%s, which does not cover %s)", shown, lname, other, api), addFixFor(entry))
 		}
 	}
-	return notInList("R2", raw+" is not in "+lname, addFixFor(entry))
+	return notInList("R2", shown+" is not in "+lname, addFixFor(entry))
 }
 
 // resourceViolation applies R13 to an image, audio or video URL: no domain

@@ -32,6 +32,12 @@ func TestJudgerMatchesJudge(t *testing.T) {
 		"wss://a.example.com/s", "ws://a.example.com/s", "https://127.0.0.1/x", "https://10.0.0.2/x", "https://localhost/x",
 		"https://sub.a.example.com/x", "https://a.example.com%2f@evil.com/", "https://xn--a.example.com/", "https://a.example.com./x",
 		"https://%61.example.com/x", "https://a.example.com:0443/x", "https://a.example.com:/x", "https://[::1]/x", "https://",
+		// Violations sharing an origin, so that templates are filled in for other URLs.
+		"https://evil.example.net/collect?t=1", "https://evil.example.net/collect?t=2", "https://evil.example.net/",
+		"http://a.example.com/p1", "http://a.example.com/p2?q=%22x%22", "http://localhost:8080/mock/1", "http://localhost:8080/mock/2",
+		"https://203.0.113.5/x", "https://203.0.113.5/y", "https://sub.a.example.com/one", "https://sub.a.example.com/two#f",
+		"https://b.example.com/x\u00e9", "https://b.example.com/%E4%BD%A0", "https://b.example.com/你好",
+		"https://a.example.com.evil.com/1", "https://a.example.com.evil.com/2", "https://a.example.com@evil.com/2",
 	}
 	apis := []string{"request", "connectSocket", "uploadFile", "resource"}
 	j := NewJudger(c)
@@ -51,6 +57,15 @@ func TestJudgerMatchesJudge(t *testing.T) {
 	}
 	if len(j.origins) == 0 || len(j.memo) == 0 {
 		t.Fatalf("memos unused: %d origins, %d URLs", len(j.origins), len(j.memo))
+	}
+	templates := 0
+	for _, v := range j.origins {
+		if !v.d.Allowed {
+			templates++
+		}
+	}
+	if templates < 5 {
+		t.Fatalf("only %d violation templates were kept: the fill-in path is barely tested", templates)
 	}
 	// Appending to a memoised decision's warnings must copy them, so that
 	// the memo cannot be modified through a decision it returned.

@@ -141,6 +141,9 @@ test("R7: the 6th socket is refused; a closed one frees a place", async () => {
   const parts = r.errMsg.split(" | ");
   assert.deepEqual(parts.slice(0, 5), Array(5).fill("connectSocket:ok"));
   assert.equal(parts[5], "connectSocket:fail exceed max task count");
+  // The scenario closes its sockets; a socket counts until its close
+  // completes (the server's close frame), so wait for that first.
+  await page.waitForFunction(() => window.mpnet.status().sockets === 0, null, { timeout: 5000 });
   const echo = await page.evaluate((u) => new Promise((res) => {
     const s = new WebSocket(u);
     s.binaryType = "arraybuffer";
