@@ -5,6 +5,7 @@ package policy
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
 	"mpnet/abi"
@@ -243,10 +244,10 @@ func (j *Judger) judgeAgain(req abi.CheckRequest) (abi.Decision, string, bool, e
 		if t, source, err = judgeAs(j.cfg, req, true); err != nil {
 			return t, source, false, err
 		}
-		if t.Allowed || (t.Rule != "R5" && !strings.Contains(t.Message+t.Console+t.Fix, req.URL)) {
+		d = fill(t, req.URL)
+		if t.Allowed || (t.Rule != "R5" && !strings.Contains(t.Message+t.Console+t.Fix, req.URL) && j.sameAsJudged(d, req)) {
 			remember(j.origins, k, memoVal{d: t, source: source})
 		}
-		d = fill(t, req.URL)
 	} else if d, source, err = judge(j.cfg, req); err != nil {
 		return d, source, false, err
 	}
@@ -254,6 +255,57 @@ func (j *Judger) judgeAgain(req abi.CheckRequest) (abi.Decision, string, bool, e
 	remember(j.memo, k, memoVal{d: d, source: source})
 	d.Warnings = d.Warnings[:len(d.Warnings):len(d.Warnings)]
 	return d, source, false, nil
+}
+
+// Template answers the origin template that decides req (see judgeAs), with
+// every place the URL appears in it (its URL field too) holding
+// TemplateURL, and TemplateRest where the URL without "scheme://" appears,
+// and a key naming the template among all of this Judger's: req's
+// decision is the template with those filled in. ok is false when req
+// gets no template (its URL is not one whose authority ends where written,
+// the API is "resource", or the decision quotes the URL otherwise, as for
+// invalid URLs).
+func (j *Judger) Template(req abi.CheckRequest) (t abi.Decision, key OriginKey, ok bool) {
+	k := memoKey{api: req.API, timeout: req.Timeout, referer: setsReferer(req.Headers)}
+	if k.url, ok = authority(req.URL); !ok || req.API == "resource" {
+		return t, key, false
+	}
+	v, hit := j.origins[k]
+	if !hit {
+		if _, _, _, err := j.judgeAgain(req); err != nil {
+			return t, key, false
+		}
+		if v, hit = j.origins[k]; !hit {
+			return t, key, false
+		}
+	}
+	t = v.d
+	t.URL = markURL
+	return t, OriginKey(k), true
+}
+
+// OriginKey names one of a Judger's origin templates (Template).
+type OriginKey struct {
+	api, url string
+	timeout  int64
+	referer  bool
+}
+
+// TemplateURL and TemplateRest are the placeholders of Template.
+const (
+	TemplateURL  = markURL
+	TemplateRest = markRest
+)
+
+// URLRest is what TemplateRest stands for: raw without its "scheme://".
+func URLRest(raw string) string { return raw[strings.Index(raw, "://")+3:] }
+
+// sameAsJudged reports whether d, a filled-in template, is exactly what
+// judging req afresh gives: a template is kept only then (its texts then
+// hold no placeholder-like bytes of their own). Once per origin.
+func (j *Judger) sameAsJudged(d abi.Decision, req abi.CheckRequest) bool {
+	want, _, err := judge(j.cfg, req)
+	return err == nil && reflect.DeepEqual(d, want)
 }
 
 // fill makes a template decision (judgeAs with tmpl) the decision for raw,
@@ -264,7 +316,7 @@ func fill(t abi.Decision, raw string) abi.Decision {
 	if t.Allowed {
 		return t
 	}
-	rest := raw[strings.Index(raw, "://")+3:]
+	rest := URLRest(raw)
 	f := func(s string) string {
 		if !strings.Contains(s, "\x00") {
 			return s

@@ -40,7 +40,12 @@ var safe = func() (t [utf8.RuneSelf]bool) {
 // AppendString appends s as a JSON string exactly as encoding/json does
 // (HTML-safe escaping, invalid UTF-8 as U+FFFD, U+2028/U+2029 escaped).
 func AppendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
+	return append(AppendEscaped(append(dst, '"'), s), '"')
+}
+
+// AppendEscaped is AppendString without the quotes: s escaped to stand
+// inside a JSON string.
+func AppendEscaped(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
@@ -86,8 +91,7 @@ func AppendString(dst []byte, s string) []byte {
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
 }
 
 // obj writes the members of one JSON object, handling commas and omitempty.

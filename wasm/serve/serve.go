@@ -37,6 +37,12 @@ type Instance struct {
 	// configuration always gets the same answer (bounded like the Judger's
 	// memo, dropped on configure).
 	answers map[string][]byte
+	// templates holds each origin's encoded answer template (see
+	// policy.Judger.Template), dropped on configure.
+	templates map[policy.OriginKey][]byte
+	// seen: messages answered from a template once, so that the second
+	// time their answer is memoised too.
+	seen map[string]struct{}
 }
 
 // New returns an unconfigured instance.
@@ -108,7 +114,8 @@ func (s *Instance) Configure(msg []byte) []byte {
 		}
 		c, probs := config.Compile(l)
 		if !req.DryRun {
-			s.cfg, s.judger, s.answers = c, policy.NewJudger(c), map[string][]byte{}
+			s.cfg, s.judger = c, policy.NewJudger(c)
+			s.answers, s.templates, s.seen = map[string][]byte{}, map[policy.OriginKey][]byte{}, map[string]struct{}{}
 			if s.eng == nil {
 				s.eng = policy.NewEngine(c)
 			} else {
@@ -136,6 +143,26 @@ func (s *Instance) Check(msg []byte) []byte {
 				return errorJSON("bad_message", "check: %v", err)
 			}
 		}
+		if t, key, ok := s.judger.Template(req); ok {
+			// The origin's answer, encoded once, with the URL spliced in.
+			enc, hit := s.templates[key]
+			if !hit {
+				enc = wire.AppendDecision(nil, &t)
+				if len(s.templates) >= policy.MemoSize {
+					clear(s.templates)
+				}
+				s.templates[key] = enc
+			}
+			s.out = splice(s.out[:0], enc, req.URL, policy.URLRest(req.URL))
+			if _, again := s.seen[string(msg)]; !again {
+				if len(s.seen) >= policy.MemoSize {
+					clear(s.seen)
+				}
+				s.seen[string(msg)] = struct{}{}
+				return s.out
+			}
+			return s.keep(msg, s.out)
+		}
 		d, again, err := s.judger.JudgeAgain(req)
 		if err != nil {
 			return errorJSON("bad_message", "check: %v", err)
@@ -144,13 +171,18 @@ func (s *Instance) Check(msg []byte) []byte {
 		if !again {
 			return s.out
 		}
-		a := bytes.Clone(s.out)
-		if len(s.answers) >= policy.MemoSize {
-			clear(s.answers)
-		}
-		s.answers[string(msg)] = a
-		return a
+		return s.keep(msg, s.out)
 	})
+}
+
+// keep memoises the answer to a message seen for the second time.
+func (s *Instance) keep(msg, answer []byte) []byte {
+	a := bytes.Clone(answer)
+	if len(s.answers) >= policy.MemoSize {
+		clear(s.answers)
+	}
+	s.answers[string(msg)] = a
+	return a
 }
 
 // Step handles an abi.Event and answers an abi.StepResult, valid until the
@@ -227,6 +259,37 @@ func (s *Instance) Body(msg []byte) []byte {
 		res, out := body.Process(req, raw)
 		return abi.Frame(wire.AppendBodyResult(nil, &res), out)
 	})
+}
+
+// markJSON starts a placeholder of a template as encoding/json writes it:
+// the NUL of policy.TemplateURL and policy.TemplateRest, escaped.
+var markJSON = []byte(`\u0000`)
+
+// splice appends enc, an encoded template answer, with its placeholders
+// replaced by raw and rest escaped as JSON string content. Escaping commutes
+// with the substitution because a placeholder always stands between whole
+// characters (tested against encoding the filled-in decision).
+func splice(dst, enc []byte, raw, rest string) []byte {
+	url, tail := policy.TemplateURL[1:], policy.TemplateRest[1:]
+	for {
+		i := bytes.Index(enc, markJSON)
+		if i < 0 || i+len(markJSON) >= len(enc) {
+			return append(dst, enc...)
+		}
+		dst = append(dst, enc[:i]...)
+		j := i + len(markJSON)
+		switch {
+		case bytes.HasPrefix(enc[j:], []byte(url)):
+			dst = wire.AppendEscaped(dst, raw)
+			j += len(url)
+		case bytes.HasPrefix(enc[j:], []byte(tail)):
+			dst = wire.AppendEscaped(dst, rest)
+			j += len(tail)
+		default:
+			dst = append(dst, enc[i:j]...)
+		}
+		enc = enc[j:]
+	}
 }
 
 // MemJSON formats the module's memory statistics for mpnet_debug.
