@@ -450,4 +450,3 @@ func (m *module) rebuild(values []uint64, mem []byte, initFn uint32) ([]byte, er
 	}
 	return out, nil
 }
-
