@@ -84,6 +84,9 @@ func (s *scanner) str() (string, bool) {
 			if buf != nil {
 				return string(append(buf, seg...)), true
 			}
+			if v, ok := common(seg); ok {
+				return v, true
+			}
 			return string(seg), true
 		case c == '\\':
 			if s.i+1 >= len(s.b) {
@@ -121,6 +124,39 @@ func (s *scanner) str() (string, bool) {
 			}
 			s.i++
 		}
+	}
+	return "", false
+}
+
+// common returns the constant for the values every event repeats (event
+// types, APIs, methods), sparing an allocation per field; Go compiles the
+// switch on string(b) without converting.
+func common(b []byte) (string, bool) {
+	switch string(b) {
+	case "open":
+		return "open", true
+	case "finish":
+		return "finish", true
+	case "response":
+		return "response", true
+	case "connected":
+		return "connected", true
+	case "abort":
+		return "abort", true
+	case "tick":
+		return "tick", true
+	case "request":
+		return "request", true
+	case "uploadFile":
+		return "uploadFile", true
+	case "downloadFile":
+		return "downloadFile", true
+	case "connectSocket":
+		return "connectSocket", true
+	case "GET":
+		return "GET", true
+	case "POST":
+		return "POST", true
 	}
 	return "", false
 }
