@@ -11,8 +11,8 @@
   port.onmessage = (e) => {
     const m = e.data;
     if (m && m.type === "wasm") {
-      // Fallback when the page cannot fetch the module itself (a page CSP
-      // that blocks chrome-extension: URLs in connect-src).
+      // Fallback when the page's own fetch of the module failed (page code
+      // replaced fetch before mpnet's runtime ran).
       fetch(chrome.runtime.getURL("mpnet.wasm")).then((r) => r.arrayBuffer()).then(
         (wasm) => port.postMessage({ type: "reply", id: m.replyTo, value: wasm }, [wasm]),
         () => port.postMessage({ type: "reply", id: m.replyTo, value: null }));

@@ -299,6 +299,45 @@ test("R9 through the Page Visibility API: a hidden page interrupts running calls
   assert.deepEqual(out, { hidden: true, first: "request:fail interrupted", after: false });
 });
 
+test("a strict CSP page gets the module and judges calls; if the page cannot fetch the module, the bridge hands it over", async () => {
+  const judged = (p) => p.evaluate(async (base) => {
+    const blocked = await fetch(base.replace("valid.", "stats.") + "collect").then(() => "proceeded", (e) => e.message);
+    const ok = await fetch(`${base}json`).then((r) => r.status, (e) => e.message);
+    return { blocked, ok };
+  }, stack.fx.byName.valid.url);
+  // Chromium lets a page load web-accessible extension resources whatever
+  // its CSP says, so the runtime fetches the module itself here.
+  const strict = await openPreview(stack, "?csp=strict");
+  try {
+    const st = await strict.evaluate(() => window.mpnet.status());
+    assert.equal(st.state, "ready", st.error);
+    assert.equal(st.timings.loadedBy, "page");
+    assert.deepEqual(await judged(strict), { blocked: "request:fail url not in domain list", ok: 200 });
+  } finally {
+    await strict.close();
+  }
+  // A page whose fetch fails for chrome-extension: URLs before mpnet's
+  // runtime runs (an init script here) gets the module through the bridge.
+  const p = await stack.context.newPage();
+  try {
+    await p.addInitScript(() => {
+      const f = window.fetch;
+      window.fetch = function (input, init) {
+        if (String(input && input.url || input).startsWith("chrome-extension:")) return Promise.reject(new TypeError("Failed to fetch"));
+        return f.call(this, input, init);
+      };
+    });
+    await p.goto(stack.preview.url);
+    await p.waitForFunction(() => window.mpnet && window.mpnet.status().state !== "loading", null, { timeout: 20000 });
+    const st = await p.evaluate(() => window.mpnet.status());
+    assert.equal(st.state, "ready", st.error);
+    assert.match(st.timings.loadedBy, /^bridge \(Failed to fetch\)/);
+    assert.deepEqual(await judged(p), { blocked: "request:fail url not in domain list", ok: 200 });
+  } finally {
+    await p.close();
+  }
+});
+
 test("when checks cannot run, calls proceed but every record, the badge and the status say checks are OFF", async () => {
   const ext = await stack.context.newPage();
   await ext.goto(`chrome-extension://${stack.extensionId}/ui/popup.html`);

@@ -97,7 +97,14 @@ export function startPreview(fx) {
     }
     const file = path.join(dir, u.pathname === "/" ? "index.html" : path.normalize(u.pathname).replace(/^(\.\.[/\\])+/, ""));
     if (!file.startsWith(dir) || !existsSync(file)) { res.writeHead(404); res.end("not found"); return; }
-    res.writeHead(200, { "content-type": types[path.extname(file)] || "application/octet-stream" });
+    const headers = { "content-type": types[path.extname(file)] || "application/octet-stream" };
+    // ?csp=strict: a page whose Content-Security-Policy lets it connect only
+    // to its own and the fixtures' origins (not to chrome-extension: URLs),
+    // as some previews are served; WebAssembly is allowed.
+    if (u.searchParams.get("csp") === "strict" && path.extname(file) === ".html") {
+      headers["content-security-policy"] = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; connect-src 'self' https://*.mpnet.test:* wss://*.mpnet.test:*";
+    }
+    res.writeHead(200, headers);
     res.end(readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => {

@@ -111,8 +111,9 @@ class Runtime extends EventTarget {
 
   /**
    * load compiles the module while it downloads (compileStreaming) from the
-   * extension, and starts an instance. Pages whose CSP keeps the MAIN world
-   * from fetching it get the bytes through the bridge.
+   * extension, and starts an instance. When the page's fetch of it fails
+   * (page code replaced fetch before mpnet ran; CSP does not apply to
+   * web-accessible resources), the bridge hands over the bytes.
    */
   async load(url) {
     let module;
