@@ -428,7 +428,7 @@ function tabulate(res, d, plan) {
     if (d.mem.extAfterStorm !== undefined) res.add({ id: "memory.jsHeap.afterStorm", section: S5, name: "JS heap used after forced GC, after the storms", unit: "MiB", samples: [d.mem.extAfterStorm], comparison: { name: "fresh load", samples: d.mem.ext } });
     res.add({ id: "memory.linear.active", section: S5, name: "module linear memory, active instance (fresh load)", unit: "MiB", samples: d.mem.active });
     if (d.mem.activeAfterStorm !== undefined) res.add({ id: "memory.linear.activeAfterStorm", section: S5, name: "module linear memory, active instance after the storms", unit: "MiB", samples: [d.mem.activeAfterStorm], comparison: { name: "fresh load", samples: d.mem.active } });
-    res.add({ id: "memory.linear.spare", section: S5, name: "module linear memory, spare instance (trap recovery)", unit: "MiB", samples: d.mem.spare.filter((x) => x !== null) });
+    res.add({ id: "memory.linear.spare", section: S5, name: "module linear memory, spare instance (none: after a trap the runtime instantiates synchronously)", unit: "MiB", samples: d.mem.spare.filter((x) => x !== null) });
   }
 }
 

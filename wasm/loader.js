@@ -40,17 +40,30 @@ export class TrapError extends Error {
   }
 }
 
-// instantiate starts an instance. Browsers refuse synchronous instantiation
-// of modules over 8 MB on the main thread, so instances are made
-// asynchronously; MpnetModule keeps a spare one ready for trap recovery.
-async function instantiate(module) {
-  const stderr = [];
-  const wasi = new WASI([], [], [
+function wasiFor(stderr) {
+  return new WASI([], [], [
     new OpenFile(new File([])),
     ConsoleStdout.lineBuffered(() => {}),
     ConsoleStdout.lineBuffered((line) => { if (stderr.length < 200) stderr.push(line); }),
   ], { debug: false });
+}
+
+// instantiate starts an instance asynchronously.
+async function instantiate(module) {
+  const stderr = [];
+  const wasi = wasiFor(stderr);
   const instance = await WebAssembly.instantiate(module, { wasi_snapshot_preview1: wasi.wasiImport });
+  return { instance, stderr, wasi };
+}
+
+// instantiateSync starts an instance at once, for trap recovery inside the
+// interceptor that saw the trap. Chromium refuses it on the main thread for
+// modules over 8 MB (the module is under 6 MB); then it throws, and
+// MpnetModule falls back to a spare instance made asynchronously.
+function instantiateSync(module) {
+  const stderr = [];
+  const wasi = wasiFor(stderr);
+  const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport });
   return { instance, stderr, wasi };
 }
 
@@ -109,18 +122,29 @@ export class MpnetModule {
     return this._sparePromise;
   }
 
-  /** ready resolves once a spare instance is available for trap recovery. */
+  /** spareReady makes a spare instance for trap recovery and resolves once it exists. */
   spareReady() {
     if (!this._sparePromise) this._prepareSpare();
     return this._sparePromise;
   }
 
+  // _start replaces the instance: with the spare when there is one (and
+  // then prepares the next), else synchronously.
   _start() {
-    if (!this._spare) throw new Error("no spare instance of the module is ready yet");
     const spare = this._spare;
     this._spare = null;
-    this._use(spare);
-    this._prepareSpare();
+    if (spare) {
+      this._use(spare);
+      this._prepareSpare();
+      return;
+    }
+    let fresh;
+    try {
+      fresh = instantiateSync(this.module);
+    } catch (e) {
+      throw new Error("no spare instance of the module is ready yet, and it cannot be instantiated synchronously: " + (e && e.message || e));
+    }
+    this._use(fresh);
   }
 
   // _memory returns a view of the whole memory; growing memory detaches the
@@ -182,7 +206,7 @@ export class MpnetModule {
       } catch (err) {
         // No spare instance yet: come back to life as soon as one is ready.
         this.dead = err;
-        if (!this._sparePromise) this._prepareSpare();
+        this._prepareSpare();
         this._sparePromise.then(() => {
           try { this._restore(); this.dead = null; } catch (e2) { this.dead = e2; }
         });

@@ -299,6 +299,25 @@ test("R9 through the Page Visibility API: a hidden page interrupts running calls
   assert.deepEqual(out, { hidden: true, first: "request:fail interrupted", after: false });
 });
 
+test("a trap in the page replaces the instance at once (no spare kept) and calls are still judged", async () => {
+  const out = await page.evaluate(async (base) => {
+    const rt = window.__mpnetRuntime;
+    const spare = !!rt.module._spare;
+    const before = window.mpnet.status().restarts;
+    let trap = "";
+    try { rt.module.debug(2); } catch (e) { trap = e.message; }
+    const blocked = await fetch(base.replace("valid.", "stats.") + "collect").then(() => "proceeded", (e) => e.message);
+    const ok = await fetch(`${base}json`).then((r) => r.status, (e) => e.message);
+    return { spare, trap, restarts: window.mpnet.status().restarts - before, state: window.mpnet.status().state, blocked, ok };
+  }, stack.fx.byName.valid.url);
+  assert.equal(out.spare, false, "the runtime keeps no second instance");
+  assert.match(out.trap, /trapped in mpnet_debug/);
+  assert.equal(out.restarts, 1);
+  assert.equal(out.state, "ready");
+  assert.equal(out.blocked, "request:fail url not in domain list");
+  assert.equal(out.ok, 200);
+});
+
 test("a strict CSP page gets the module and judges calls; if the page cannot fetch the module, the bridge hands it over", async () => {
   const judged = (p) => p.evaluate(async (base) => {
     const blocked = await fetch(base.replace("valid.", "stats.") + "collect").then(() => "proceeded", (e) => e.message);
