@@ -426,6 +426,10 @@ function tabulate(res, d, plan) {
       comparison: { name: "without extension", samples: d.mem.plain },
       note: "JSHeapUsedSize is the renderer isolate's heap (the page and the content scripts' worlds); it does not include ArrayBuffer backing stores such as the module's linear memory, reported separately." });
     if (d.mem.extAfterStorm !== undefined) res.add({ id: "memory.jsHeap.afterStorm", section: S5, name: "JS heap used after forced GC, after the storms", unit: "MiB", samples: [d.mem.extAfterStorm], comparison: { name: "fresh load", samples: d.mem.ext } });
+    if (d.mem.active.length === d.mem.ext.length) {
+      res.add({ id: "memory.total", section: S5, name: "JS heap + module linear memory (all instances), fresh load", unit: "MiB",
+        samples: d.mem.ext.map((h, i) => h + d.mem.active[i] + (d.mem.spare[i] || 0)), comparison: { name: "JS heap without extension", samples: d.mem.plain } });
+    }
     res.add({ id: "memory.linear.active", section: S5, name: "module linear memory, active instance (fresh load)", unit: "MiB", samples: d.mem.active });
     if (d.mem.activeAfterStorm !== undefined) res.add({ id: "memory.linear.activeAfterStorm", section: S5, name: "module linear memory, active instance after the storms", unit: "MiB", samples: [d.mem.activeAfterStorm], comparison: { name: "fresh load", samples: d.mem.active } });
     res.add({ id: "memory.linear.spare", section: S5, name: "module linear memory, spare instance (none: after a trap the runtime instantiates synchronously)", unit: "MiB", samples: d.mem.spare.filter((x) => x !== null) });
