@@ -250,51 +250,6 @@ func TestDecodeRoundTrip(t *testing.T) {
 	}
 }
 
-// checkEvent asserts the fast decoder's promise on msg and says whether it took it.
-func checkEvent(t testing.TB, msg []byte) bool {
-	var got, want abi.Event
-	if !DecodeEvent(msg, &got) {
-		return false
-	}
-	if err := strict(msg, &want); err != nil {
-		t.Fatalf("fast path accepted %q, encoding/json refuses it: %v", msg, err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("%q decodes differently\n fast %#v\n json %#v", msg, got, want)
-	}
-	return true
-}
-
-// checkResult is checkEvent for abi.StepResult (decoded by hosts with
-// plain encoding/json, so leniently).
-func checkResult(t testing.TB, msg []byte) bool {
-	var got, want abi.StepResult
-	if !DecodeStepResult(msg, &got) {
-		return false
-	}
-	if err := json.Unmarshal(msg, &want); err != nil {
-		t.Fatalf("fast path accepted %q, encoding/json refuses it: %v", msg, err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("%q decodes differently\n fast %#v\n json %#v", msg, got, want)
-	}
-	return true
-}
-
-func checkCheck(t testing.TB, msg []byte) bool {
-	var got, want abi.CheckRequest
-	if !DecodeCheckRequest(msg, &got) {
-		return false
-	}
-	if err := strict(msg, &want); err != nil {
-		t.Fatalf("fast path accepted %q, encoding/json refuses it: %v", msg, err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("%q decodes differently\n fast %#v\n json %#v", msg, got, want)
-	}
-	return true
-}
-
 // The fast path must take what hosts really send, and decline the rest.
 func TestDecodeTakesAndDeclines(t *testing.T) {
 	take := []string{
@@ -347,6 +302,30 @@ func TestDecodeTakesAndDeclines(t *testing.T) {
 	}
 }
 
+// agrees asserts a fast decoder's promise on msg and says whether it took
+// msg: when it does, the reference decoder (strict for what the module
+// reads, plain encoding/json for what hosts read) gives the same value.
+func agrees[T any](t testing.TB, msg []byte, fast func([]byte, *T) bool, reference func([]byte, any) error) bool {
+	t.Helper()
+	var got, want T
+	if !fast(msg, &got) {
+		return false
+	}
+	if err := reference(msg, &want); err != nil {
+		t.Fatalf("fast path accepted %q, encoding/json refuses it: %v", msg, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q decodes differently\n fast %#v\n json %#v", msg, got, want)
+	}
+	return true
+}
+
+func checkEvent(t testing.TB, msg []byte) bool { return agrees(t, msg, DecodeEvent, strict) }
+func checkCheck(t testing.TB, msg []byte) bool { return agrees(t, msg, DecodeCheckRequest, strict) }
+func checkResult(t testing.TB, msg []byte) bool {
+	return agrees(t, msg, DecodeStepResult, json.Unmarshal)
+}
+
 func FuzzDecodeEvent(f *testing.F) {
 	f.Add([]byte(`{"type":"open","at":12,"id":3,"api":"request","url":"https://a.com/x","method":"GET","timeout":500,"headers":["Referer"]}`))
 	f.Add([]byte(`{"type":"response","at":5,"id":1,"status":404}`))
@@ -357,18 +336,8 @@ func FuzzDecodeEvent(f *testing.F) {
 		checkEvent(t, msg)
 		checkCheck(t, msg)
 		checkResult(t, msg)
-		var bgot, bwant abi.BodyRequest
-		if DecodeBodyRequest(msg, &bgot) {
-			if err := strict(msg, &bwant); err != nil || bgot != bwant {
-				t.Fatalf("%q: fast %#v, encoding/json %#v %v", msg, bgot, bwant, err)
-			}
-		}
-		var got, want abi.ConfigureRequest
-		if DecodeConfigureRequest(msg, &got) {
-			if err := strict(msg, &want); err != nil || !reflect.DeepEqual(got, want) {
-				t.Fatalf("%q: fast %#v, encoding/json %#v %v", msg, got, want, err)
-			}
-		}
+		agrees(t, msg, DecodeBodyRequest, strict)
+		agrees(t, msg, DecodeConfigureRequest, strict)
 	})
 }
 
