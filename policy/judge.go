@@ -218,15 +218,30 @@ func (j *Judger) judge(req abi.CheckRequest) (abi.Decision, string, error) {
 	return d, source, err
 }
 
+// exactKey is the memo key of req itself.
+func exactKey(req abi.CheckRequest) memoKey {
+	return memoKey{api: req.API, url: req.URL, timeout: req.Timeout, referer: setsReferer(req.Headers)}
+}
+
+// originKey turns a request's exact key into its origin template's key,
+// when the request can have one: its URL's authority ends where written
+// (authority) and the API is not "resource" (R13 quotes the URL otherwise).
+func originKey(exact memoKey) (memoKey, bool) {
+	k := exact
+	var ok bool
+	k.url, ok = authority(exact.url)
+	return k, ok && exact.api != "resource"
+}
+
 func (j *Judger) judgeAgain(req abi.CheckRequest) (abi.Decision, string, bool, error) {
-	k := memoKey{api: req.API, url: req.URL, timeout: req.Timeout, referer: setsReferer(req.Headers)}
-	if v, ok := j.memo[k]; ok {
+	ek := exactKey(req)
+	if v, ok := j.memo[ek]; ok {
 		d := v.d
 		d.Warnings = d.Warnings[:len(d.Warnings):len(d.Warnings)] // appending copies: the memo stays intact
 		return d, v.source, true, nil
 	}
-	ok := false
-	if k.url, ok = authority(req.URL); ok {
+	k, ok := originKey(ek)
+	if ok {
 		if v, hit := j.origins[k]; hit {
 			d := fill(v.d, req.URL)
 			d.Warnings = d.Warnings[:len(d.Warnings):len(d.Warnings)]
@@ -236,7 +251,7 @@ func (j *Judger) judgeAgain(req abi.CheckRequest) (abi.Decision, string, bool, e
 	var d abi.Decision
 	var source string
 	var err error
-	if ok && req.API != "resource" {
+	if ok {
 		// Judged as a template: kept for the origin when every text of
 		// it is the template's (not for invalid URLs, whose message quotes
 		// the URL), and filled in for this URL.
@@ -246,13 +261,12 @@ func (j *Judger) judgeAgain(req abi.CheckRequest) (abi.Decision, string, bool, e
 		}
 		d = fill(t, req.URL)
 		if t.Allowed || (t.Rule != "R5" && !strings.Contains(t.Message+t.Console+t.Fix, req.URL) && j.sameAsJudged(d, req)) {
-			remember(j.origins, k, memoVal{d: t, source: source})
+			Remember(j.origins, k, memoVal{d: t, source: source})
 		}
 	} else if d, source, err = judge(j.cfg, req); err != nil {
 		return d, source, false, err
 	}
-	k.url = req.URL
-	remember(j.memo, k, memoVal{d: d, source: source})
+	Remember(j.memo, ek, memoVal{d: d, source: source})
 	d.Warnings = d.Warnings[:len(d.Warnings):len(d.Warnings)]
 	return d, source, false, nil
 }
@@ -266,8 +280,8 @@ func (j *Judger) judgeAgain(req abi.CheckRequest) (abi.Decision, string, bool, e
 // the API is "resource", or the decision quotes the URL otherwise, as for
 // invalid URLs).
 func (j *Judger) Template(req abi.CheckRequest) (t abi.Decision, key OriginKey, ok bool) {
-	k := memoKey{api: req.API, timeout: req.Timeout, referer: setsReferer(req.Headers)}
-	if k.url, ok = authority(req.URL); !ok || req.API == "resource" {
+	k, ok := originKey(exactKey(req))
+	if !ok {
 		return t, key, false
 	}
 	v, hit := j.origins[k]
@@ -281,15 +295,11 @@ func (j *Judger) Template(req abi.CheckRequest) (t abi.Decision, key OriginKey, 
 	}
 	t = v.d
 	t.URL = markURL
-	return t, OriginKey(k), true
+	return t, OriginKey{k}, true
 }
 
 // OriginKey names one of a Judger's origin templates (Template).
-type OriginKey struct {
-	api, url string
-	timeout  int64
-	referer  bool
-}
+type OriginKey struct{ k memoKey }
 
 // TemplateURL and TemplateRest are the placeholders of Template.
 const (
@@ -327,7 +337,10 @@ func fill(t abi.Decision, raw string) abi.Decision {
 	return t
 }
 
-func remember(m map[memoKey]memoVal, k memoKey, v memoVal) {
+// Remember puts k in a memo bounded to MemoSize entries: a full memo starts
+// again empty (the memos hold what is called over and over, which comes
+// back at once).
+func Remember[K comparable, V any](m map[K]V, k K, v V) {
 	if len(m) >= MemoSize {
 		clear(m)
 	}

@@ -148,17 +148,11 @@ func (s *Instance) Check(msg []byte) []byte {
 			enc, hit := s.templates[key]
 			if !hit {
 				enc = wire.AppendDecision(nil, &t)
-				if len(s.templates) >= policy.MemoSize {
-					clear(s.templates)
-				}
-				s.templates[key] = enc
+				policy.Remember(s.templates, key, enc)
 			}
 			s.out = splice(s.out[:0], enc, req.URL, policy.URLRest(req.URL))
 			if _, again := s.seen[string(msg)]; !again {
-				if len(s.seen) >= policy.MemoSize {
-					clear(s.seen)
-				}
-				s.seen[string(msg)] = struct{}{}
+				policy.Remember(s.seen, string(msg), struct{}{})
 				return s.out
 			}
 			return s.keep(msg, s.out)
@@ -178,10 +172,7 @@ func (s *Instance) Check(msg []byte) []byte {
 // keep memoises the answer to a message seen for the second time.
 func (s *Instance) keep(msg, answer []byte) []byte {
 	a := bytes.Clone(answer)
-	if len(s.answers) >= policy.MemoSize {
-		clear(s.answers)
-	}
-	s.answers[string(msg)] = a
+	policy.Remember(s.answers, string(msg), a)
 	return a
 }
 
