@@ -352,6 +352,12 @@ func decodeAnswer(export string, b []byte, v any) error {
 // returns the answer's bytes. It is for conformance tests, fuzzing and
 // hosts that speak JSON themselves.
 func (i *Instance) Raw(ctx context.Context, export string, msg []byte) ([]byte, error) {
+	return i.raw(ctx, export, msg, false)
+}
+
+// raw is Raw; plain says msg is a step event known to carry no TLS verdict
+// (Step wrote it), which spares remember decoding it again.
+func (i *Instance) raw(ctx context.Context, export string, msg []byte, plain bool) ([]byte, error) {
 	if len(export) < 6 || export[:6] != "mpnet_" {
 		export = "mpnet_" + export
 	}
@@ -364,12 +370,12 @@ func (i *Instance) Raw(ctx context.Context, export string, msg []byte) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	i.remember(export, msg, out)
+	i.remember(export, msg, out, plain)
 	return out, nil
 }
 
 // remember keeps what restart needs after a successful call.
-func (i *Instance) remember(export string, msg, out []byte) {
+func (i *Instance) remember(export string, msg, out []byte, plain bool) {
 	if bytes.HasPrefix(out, []byte(`{"error":`)) {
 		return
 	}
@@ -389,8 +395,8 @@ func (i *Instance) remember(export string, msg, out []byte) {
 			Type string          `json:"type"`
 			TLS  *abi.TLSVerdict `json:"tls"`
 		}
-		var plain abi.Event // events the fast decoder takes carry no verdict
-		if !wire.DecodeEvent(msg, &plain) && json.Unmarshal(msg, &ev) == nil && ev.Type == abi.EvTLS && ev.TLS != nil {
+		var fast abi.Event // events the fast decoder takes carry no verdict
+		if !plain && !wire.DecodeEvent(msg, &fast) && json.Unmarshal(msg, &ev) == nil && ev.Type == abi.EvTLS && ev.TLS != nil {
 			if i.sticky == nil {
 				i.sticky = map[string][]byte{}
 			}
@@ -455,7 +461,7 @@ func (i *Instance) Step(ctx context.Context, ev abi.Event) (abi.StepResult, erro
 		err := i.do(ctx, "mpnet_step", ev, &r)
 		return r, err
 	}
-	out, err := i.Raw(ctx, "mpnet_step", msg)
+	out, err := i.raw(ctx, "mpnet_step", msg, true)
 	if err != nil {
 		return r, err
 	}
