@@ -40,20 +40,23 @@ export class TrapError extends Error {
   }
 }
 
-function wasiFor(stderr) {
-  return new WASI([], [], [
+// withWASI makes a WASI environment (stdin empty, stdout dropped, stderr
+// kept, 200 lines at most) and has make instantiate the module with it.
+function withWASI(make) {
+  const stderr = [];
+  const wasi = new WASI([], [], [
     new OpenFile(new File([])),
     ConsoleStdout.lineBuffered(() => {}),
     ConsoleStdout.lineBuffered((line) => { if (stderr.length < 200) stderr.push(line); }),
   ], { debug: false });
+  const done = (instance) => ({ instance, stderr, wasi });
+  const instance = make({ wasi_snapshot_preview1: wasi.wasiImport });
+  return instance instanceof Promise ? instance.then(done) : done(instance);
 }
 
 // instantiate starts an instance asynchronously.
-async function instantiate(module) {
-  const stderr = [];
-  const wasi = wasiFor(stderr);
-  const instance = await WebAssembly.instantiate(module, { wasi_snapshot_preview1: wasi.wasiImport });
-  return { instance, stderr, wasi };
+function instantiate(module) {
+  return withWASI((imports) => WebAssembly.instantiate(module, imports));
 }
 
 // instantiateSync starts an instance at once, for trap recovery inside the
@@ -61,10 +64,7 @@ async function instantiate(module) {
 // modules over 8 MB (the module is under 6 MB); then it throws, and
 // MpnetModule falls back to a spare instance made asynchronously.
 function instantiateSync(module) {
-  const stderr = [];
-  const wasi = wasiFor(stderr);
-  const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport });
-  return { instance, stderr, wasi };
+  return withWASI((imports) => new WebAssembly.Instance(module, imports));
 }
 
 function initialize({ instance, stderr, wasi }) {
