@@ -622,31 +622,28 @@ func (e *Engine) fireUntil(t int64) {
 		if at > e.now {
 			e.now = at
 		}
+		var rule, reason, msg, fix string
 		if tm.interrupt {
 			c.interrupt = 0
-			msg := fmt.Sprintf("[R9] the mini program has been in the background for %d ms and the call had not finished", BackgroundMs)
-			fix := "finish network work before the app is hidden (onHide), or retry in onShow"
-			if !e.enforcing() {
-				e.reportFailure(c, "R9", ErrMsg(c.api, ReasonInterrupted), msg, fix)
-				continue
-			}
-			e.remove(c)
-			e.emit(abi.Action{Type: abi.ActFail, ID: c.id, API: c.api, Rule: "R9", ErrMsg: ErrMsg(c.api, ReasonInterrupted), Message: msg, Fix: fix, At: e.now})
+			rule, reason = "R9", ReasonInterrupted
+			msg = fmt.Sprintf("[R9] the mini program has been in the background for %d ms and the call had not finished", BackgroundMs)
+			fix = "finish network work before the app is hidden (onHide), or retry in onShow"
 		} else {
 			c.deadline = 0
 			what := "no response"
 			if c.socket {
 				what = "the socket did not connect"
 			}
-			msg := fmt.Sprintf("[R6] %s within the effective timeout of %d ms (from %s)", what, c.timeoutMs, c.source)
-			fix := "speed up the server, or raise the timeout (call option or networkTimeout in app.json, at most 60000 ms)"
-			if !e.enforcing() {
-				e.reportFailure(c, "R6", ErrMsg(c.api, ReasonTimeout), msg, fix)
-				continue
-			}
-			e.remove(c)
-			e.emit(abi.Action{Type: abi.ActFail, ID: c.id, API: c.api, Rule: "R6", ErrMsg: ErrMsg(c.api, ReasonTimeout), Message: msg, Fix: fix, At: e.now})
+			rule, reason = "R6", ReasonTimeout
+			msg = fmt.Sprintf("[R6] %s within the effective timeout of %d ms (from %s)", what, c.timeoutMs, c.source)
+			fix = "speed up the server, or raise the timeout (call option or networkTimeout in app.json, at most 60000 ms)"
 		}
+		if !e.enforcing() {
+			e.reportFailure(c, rule, ErrMsg(c.api, reason), msg, fix)
+			continue
+		}
+		e.remove(c)
+		e.emit(abi.Action{Type: abi.ActFail, ID: c.id, API: c.api, Rule: rule, ErrMsg: ErrMsg(c.api, reason), Message: msg, Fix: fix, At: e.now})
 		e.pump()
 	}
 }
