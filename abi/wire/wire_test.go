@@ -56,6 +56,13 @@ func rint(r *rand.Rand) int64 {
 	return r.Int63n(1 << uint(r.Intn(62)+1))
 }
 
+// raction is a random Action (no headers) with strings from str.
+func raction(r *rand.Rand, str func(*rand.Rand) string) abi.Action {
+	return abi.Action{Type: str(r), ID: rint(r), API: str(r), Rule: str(r), ErrMsg: str(r), Reason: str(r),
+		Position: int(rint(r)), TimeoutMs: rint(r), Deadline: rint(r), At: rint(r), Message: str(r), Console: str(r),
+		Fix: str(r), Severity: str(r), List: str(r), Entry: str(r)}
+}
+
 func rwarnings(r *rand.Rand) []abi.Warning {
 	switch r.Intn(3) {
 	case 0:
@@ -82,9 +89,7 @@ func TestEncodersMatchEncodingJSON(t *testing.T) {
 		if r.Intn(4) > 0 {
 			res.Actions = []abi.Action{}
 			for j := r.Intn(4); j > 0; j-- {
-				a := abi.Action{Type: rstr(r), ID: rint(r), API: rstr(r), Rule: rstr(r), ErrMsg: rstr(r), Reason: rstr(r),
-					Position: int(rint(r)), TimeoutMs: rint(r), Deadline: rint(r), At: rint(r), Message: rstr(r), Console: rstr(r),
-					Fix: rstr(r), Severity: rstr(r), List: rstr(r), Entry: rstr(r)}
+				a := raction(r, rstr)
 				if r.Intn(2) == 0 {
 					a.Headers = map[string]string{}
 					for k := r.Intn(3); k > 0; k-- {
@@ -227,9 +232,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 		if r.Intn(5) > 0 {
 			res.Actions = []abi.Action{}
 			for j := r.Intn(3); j > 0; j-- {
-				a := abi.Action{Type: plain(r), ID: rint(r), API: plain(r), Rule: plain(r), ErrMsg: plain(r), Reason: plain(r),
-					Position: int(rint(r)), TimeoutMs: rint(r), Deadline: rint(r), At: rint(r), Message: plain(r), Console: plain(r),
-					Fix: plain(r), Severity: plain(r), List: plain(r), Entry: plain(r)}
+				a := raction(r, plain)
 				if r.Intn(2) == 0 {
 					a.Headers = map[string]string{"Referer": plain(r), "x": plain(r)}
 				}
