@@ -2,35 +2,49 @@ package hostsim
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"mpnet/abi"
+	"mpnet/internal/buildwasm"
 	"mpnet/wasm/serve"
 )
 
-// realisticConfig has 50 domains in each list, like a large production
-// mini program.
-func realisticConfig() string {
-	var lists []string
-	for _, l := range []struct{ name, scheme string }{{"request", "https"}, {"uploadFile", "https"}, {"downloadFile", "https"}, {"socket", "wss"}} {
-		var entries []string
-		for i := 0; i < 50; i++ {
-			entries = append(entries, fmt.Sprintf("%q", fmt.Sprintf("%s://svc%d.%s.example.com", l.scheme, i, strings.ToLower(l.name))))
-		}
-		lists = append(lists, fmt.Sprintf("%q: [%s]", l.name, strings.Join(entries, ", ")))
+// benchCase is bench/decision.json: the configuration (50 domains per
+// list, like a large production mini program) and the URLs that every host
+// of the benchmark decides, V8 included (bench/lib/decision.mjs).
+var benchCase = func() (c struct {
+	Config json.RawMessage `json:"config"`
+	URLs   []string        `json:"urls"`
+}) {
+	b, err := os.ReadFile(filepath.Join(buildwasm.Root(), "bench", "decision.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &c)
 	}
-	return fmt.Sprintf(`{"appid": "wx0123456789abcdef", "domains": {%s}, "networkTimeout": {"request": 10000}}`, strings.Join(lists, ", "))
-}
+	if err != nil || len(c.URLs) < 2 {
+		panic(fmt.Sprintf("bench/decision.json: %v", err))
+	}
+	return c
+}()
 
-var benchURLs = []string{
-	"https://svc17.request.example.com/api/v1/user?id=42",
-	"https://svc49.request.example.com/feed",
-	"https://evil.example.net/collect",
-	"http://svc3.request.example.com/plain",
-	"https://127.1/admin",
-	"https://v2.svc3.request.example.com/x",
+// realisticConfig is benchCase's configuration, as an mpnet.json.
+func realisticConfig() string { return string(benchCase.Config) }
+
+var benchURLs = benchCase.URLs
+
+// nativeConfigured is serve.New configured with realisticConfig: the
+// policy compiled natively, the floor of the wasm benchmarks.
+func nativeConfigured(b *testing.B) *serve.Instance {
+	s := serve.New()
+	cfg := fmt.Sprintf(`{"files":[{"name":"mpnet.json","content":%q}]}`, realisticConfig())
+	if out := s.Configure([]byte(cfg)); !strings.Contains(string(out), `"ok":true`) {
+		b.Fatal(string(out))
+	}
+	return s
 }
 
 // checkMessages returns one mpnet_check message per benchURLs entry.
@@ -60,11 +74,7 @@ func BenchmarkCheckWasm(b *testing.B) {
 // BenchmarkCheckNative is the same decision on the policy compiled natively
 // (no WebAssembly), the floor for BenchmarkCheckWasm.
 func BenchmarkCheckNative(b *testing.B) {
-	s := serve.New()
-	cfg := fmt.Sprintf(`{"files":[{"name":"mpnet.json","content":%q}]}`, realisticConfig())
-	if out := s.Configure([]byte(cfg)); !strings.Contains(string(out), `"ok":true`) {
-		b.Fatal(string(out))
-	}
+	s := nativeConfigured(b)
 	msgs := checkMessages()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -94,11 +104,7 @@ func BenchmarkOpenFinishWasm(b *testing.B) {
 // BenchmarkOpenFinishNative is BenchmarkOpenFinishWasm on the policy
 // compiled natively, JSON in and out included (the floor).
 func BenchmarkOpenFinishNative(b *testing.B) {
-	s := serve.New()
-	cfg := fmt.Sprintf(`{"files":[{"name":"mpnet.json","content":%q}]}`, realisticConfig())
-	if out := s.Configure([]byte(cfg)); !strings.Contains(string(out), `"ok":true`) {
-		b.Fatal(string(out))
-	}
+	s := nativeConfigured(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -127,11 +133,7 @@ func BenchmarkCheckWasmDistinct(b *testing.B) {
 
 // BenchmarkCheckNativeDistinct is BenchmarkCheckWasmDistinct natively.
 func BenchmarkCheckNativeDistinct(b *testing.B) {
-	s := serve.New()
-	cfg := fmt.Sprintf(`{"files":[{"name":"mpnet.json","content":%q}]}`, realisticConfig())
-	if out := s.Configure([]byte(cfg)); !strings.Contains(string(out), `"ok":true`) {
-		b.Fatal(string(out))
-	}
+	s := nativeConfigured(b)
 	msgs := distinctMessages(b.N)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -3,19 +3,16 @@
 // (compile, instantiate, first configure) measured alone in a page.
 
 import { launchPlain } from "./browser.mjs";
-import { startModulePage } from "./pages.mjs";
+import { startModulePage, root } from "./pages.mjs";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { demoConfig } from "../../extension/tools/harness.mjs";
 
-// The URLs of hostsim/bench_test.go (allowed, allowed, R2, R1, R3, C5), so
-// that V8, wazero and native decide the same calls.
-export const BENCH_URLS = [
-  "https://svc17.request.example.com/api/v1/user?id=42",
-  "https://svc49.request.example.com/feed",
-  "https://evil.example.net/collect",
-  "http://svc3.request.example.com/plain",
-  "https://127.1/admin",
-  "https://v2.svc3.request.example.com/x",
-];
+// The configuration and URLs hostsim/bench_test.go decides (allowed,
+// allowed, R2, R1, R3, C5), so that V8, wazero and native decide the same
+// calls: one file, bench/decision.json.
+const CASE = JSON.parse(readFileSync(path.join(root, "bench/decision.json"), "utf8"));
+export const BENCH_URLS = CASE.urls;
 
 /**
  * measureV8 answers {raw, api, step, floor: [µs per call, one per trial],
@@ -30,11 +27,11 @@ export async function measureV8(plan, cleanup) {
     const out = { raw: [], distinct: [], api: [], step: [], floor: [], compile: [], again: [], instantiate: [], configure: [], chromium: browser.version(), wasmBytes: server.wasmBytes };
     const page = await browser.newPage();
     await page.goto(server.url);
-    await page.evaluate((a) => window.__bench.setup(a), { wasmURL: "/mpnet.wasm" });
+    await page.evaluate((a) => window.__bench.setup(a), { wasmURL: "/mpnet.wasm", config: CASE.config });
     // Warm up until V8 has tiered the module's hot code up (dynamic tiering).
-    await page.evaluate((a) => window.__bench.decisions(a), { urls: BENCH_URLS, n: plan.v8Calls, warmup: plan.v8Calls });
+    await page.evaluate((a) => window.__bench.decisions(a), { urls: BENCH_URLS, config: CASE.config, n: plan.v8Calls, warmup: plan.v8Calls });
     for (let t = 0; t < plan.v8Trials; t++) {
-      const r = await page.evaluate((a) => window.__bench.decisions(a), { urls: BENCH_URLS, n: plan.v8Calls, warmup: 50 });
+      const r = await page.evaluate((a) => window.__bench.decisions(a), { urls: BENCH_URLS, config: CASE.config, n: plan.v8Calls, warmup: 50 });
       for (const k of ["raw", "distinct", "api", "step", "floor"]) out[k].push(r[k]);
     }
     await page.close();

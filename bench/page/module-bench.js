@@ -8,19 +8,10 @@ const enc = new TextEncoder();
 let module = null;
 let wasmBytes = null;
 
-// The configuration of hostsim/bench_test.go: 50 domains in each list.
 // Event ids and the engine's clock carry on across decisions() calls: the
 // engine refuses time going backwards and ids already open.
 let nextId = 1;
 let at = 0;
-
-function realisticConfig() {
-  const domains = {};
-  for (const [name, scheme] of [["request", "https"], ["uploadFile", "https"], ["downloadFile", "https"], ["socket", "wss"]]) {
-    domains[name] = Array.from({ length: 50 }, (_, i) => `${scheme}://svc${i}.${name.toLowerCase()}.example.com`);
-  }
-  return { appid: "wx0123456789abcdef", domains, networkTimeout: { request: 10000 } };
-}
 
 async function bytes(url) {
   if (!wasmBytes) wasmBytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
@@ -47,15 +38,14 @@ function time(fn) {
 }
 
 window.__bench = {
-  /** setup loads and configures the module; answers the configuration's size. */
-  async setup({ wasmURL }) {
+  /** setup loads the module and configures it with config (bench/decision.json); answers the configuration's size. */
+  async setup({ wasmURL, config }) {
     const b = await bytes(wasmURL);
     module = await MpnetModule.load(b);
-    const cfg = realisticConfig();
-    const res = module.configure({ files: [{ name: "mpnet.json", content: JSON.stringify(cfg) }] });
+    const res = module.configure({ files: [{ name: "mpnet.json", content: JSON.stringify(config) }] });
     if (!res.ok) throw new Error("configure failed: " + JSON.stringify(res.errors));
     await module.spareReady();
-    return { wasmBytes: b.length, domainsPerList: cfg.domains.request.length };
+    return { wasmBytes: b.length, domainsPerList: config.domains.request.length };
   },
 
   /**
@@ -63,12 +53,11 @@ window.__bench = {
    * microseconds per call for each variant, plus a checksum of the verdicts
    * so that no variant can be optimised away.
    */
-  decisions({ urls, n, warmup }) {
-    const cfg = realisticConfig();
+  decisions({ urls, config, n, warmup }) {
     const msgs = urls.map((u) => enc.encode(JSON.stringify({ api: "request", url: u })));
     const reqs = urls.map((u) => ({ api: "request", url: u }));
     const allowed = urls.slice(0, 2); // the Go benchmark opens the two allowed URLs
-    const hosts = new Set(cfg.domains.request.map((d) => new URL(d).hostname));
+    const hosts = new Set(config.domains.request.map((d) => new URL(d).hostname));
     let sink = 0;
     // Every call a URL never seen before (a new query parameter), so that no
     // memo of the exact message answers; built before the clock starts.
