@@ -260,19 +260,9 @@ func (e *Engine) validate(ev *abi.Event) error {
 // Step applies one event at time ev.At. Timers that expire at or before
 // ev.At fire first, in time order (ties in call order), each at its own
 // time. A rejected event returns an error wrapping ErrBadEvent and leaves
-// the engine unchanged.
+// the engine unchanged. The result's Actions share the engine's buffer:
+// they are valid until the next event.
 func (e *Engine) Step(ev abi.Event) (abi.StepResult, error) {
-	r, err := e.StepShared(ev)
-	r.Actions = append([]abi.Action(nil), r.Actions...)
-	if r.Actions == nil && err == nil {
-		r.Actions = []abi.Action{}
-	}
-	return r, err
-}
-
-// StepShared is Step without copying the actions: the result's Actions
-// share the engine's buffer and are valid until the next event.
-func (e *Engine) StepShared(ev abi.Event) (abi.StepResult, error) {
 	if err := e.validate(&ev); err != nil {
 		return abi.StepResult{}, err
 	}

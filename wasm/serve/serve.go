@@ -189,7 +189,7 @@ func (s *Instance) Step(msg []byte) []byte {
 				return errorJSON("bad_message", "step: %v", err)
 			}
 		}
-		r, err := s.eng.StepShared(ev)
+		r, err := s.eng.Step(ev)
 		if err != nil {
 			return errorJSON("bad_message", "step: %v", err)
 		}
