@@ -135,7 +135,7 @@ async function wrapResponse(rt, call, api, resp, controller, failed) {
     const out = textual ? rt.body(call, api, ct, bytes).bytes : bytes;
     finishOK();
     let headers = resp.headers;
-    if (out !== bytes && out.length !== bytes.length) {
+    if (out.length !== bytes.length) {
       headers = new Headers(resp.headers);
       headers.delete("content-length");
     }
