@@ -21,7 +21,7 @@ import { runGoBench } from "./lib/wazero.mjs";
 import { measureV8 } from "./lib/decision.mjs";
 import { writeHAR } from "./lib/har.mjs";
 import { auditOnce } from "./lib/audit.mjs";
-import { launchPlain, openStack, READY_PROBE, readyMarks, navTiming, WasmFetchWatch } from "./lib/browser.mjs";
+import { launchPlain, openStack, READY_PROBE, readyMarks, navTiming } from "./lib/browser.mjs";
 import { openStormPages, storm, VARIANTS, MODES } from "./lib/storm.mjs";
 import { jsHeapUsed, linearMemory } from "./lib/memory.mjs";
 import { median, summarize } from "./lib/stats.mjs";
@@ -150,12 +150,9 @@ async function main() {
         try {
           await stack.context.addInitScript(READY_PROBE);
           const page = stack.context.pages()[0] || await stack.context.newPage();
-          const watch = await WasmFetchWatch.attach(stack.context, page);
           await page.goto(stack.preview.url);
           const marks = await readyMarks(page);
           if (marks.state !== "ready") throw new Error(`runtime state ${marks.state}`);
-          marks.wasmFetch = await watch.result();
-          await watch.detach();
           data.cold.ext.push(marks);
           const plain = await launchPlain(stack.fx);
           const closePlain = cleanup.add(() => plain.close());
@@ -182,19 +179,14 @@ async function main() {
         // 2. warm: reloads in the same browser.
         if (on(2)) try {
           data.warm = { ext: [], plain: [] };
-          const watch = await WasmFetchWatch.attach(stack.context, pages.extension);
-          try {
-            for (let t = 0; t < plan.warmTrials; t++) {
-              watch.arm();
-              await pages.extension.reload();
-              const m = await readyMarks(pages.extension);
-              if (m.state !== "ready") throw new Error(`runtime state ${m.state}`);
-              m.wasmFetch = await watch.result();
-              data.warm.ext.push(m);
-              await pages.none.reload();
-              data.warm.plain.push(await navTiming(pages.none));
-            }
-          } finally { await watch.detach(); }
+          for (let t = 0; t < plan.warmTrials; t++) {
+            await pages.extension.reload();
+            const m = await readyMarks(pages.extension);
+            if (m.state !== "ready") throw new Error(`runtime state ${m.state}`);
+            data.warm.ext.push(m);
+            await pages.none.reload();
+            data.warm.plain.push(await navTiming(pages.none));
+          }
           log(`2: warm: ready at ${ms(median(data.warm.ext.map((m) => m.ready)))} (median of ${plan.warmTrials} reloads)`);
         } catch (e) { res.error("2 ready (warm)", e); }
 
@@ -302,18 +294,11 @@ function tabulate(res, d, plan) {
   const S2 = "2. Page runtime ready, from navigation start (demo preview, extension from extension/tools/harness.mjs)";
   // The stages of one navigation's way to ready, each in ms since navigation start.
   const stages = (key, label, marks) => {
-    const fetches = marks.map((m) => m.wasmFetch).filter(Boolean);
     res.add({ id: `ready.${key}.documentStart`, section: S2, name: `… ${label}: document start (first script in the page runs)`, unit: "ms", samples: marks.map((m) => m.probe) });
-    if (fetches.length) {
-      res.add({ id: `ready.${key}.wasmFetchStart`, section: S2, name: `… ${label}: the page runtime's fetch of mpnet.wasm (compileStreaming) starts`, unit: "ms", samples: fetches.map((f) => f.start) });
-      res.add({ id: `ready.${key}.wasmFetch`, section: S2, name: `… ${label}: that fetch, first request to last byte`, unit: "ms", samples: fetches.map((f) => f.finished - f.start),
-        note: key === "cold" ? "The fetch is followed with CDP's Network domain (enabled for the extension's navigations, not for the comparison's); its times count from the document request, within a few ms of navigation start." : "" });
-    }
-    res.add({ id: `ready.${key}.handover`, section: S2, name: `… ${label}: the bridge's init message (port + module URL) reaches the page`, unit: "ms", samples: marks.map((m) => m.initMsg) });
-    res.add({ id: `ready.${key}.load`, section: S2, name: `… ${label}: stream + compile + instantiate, configuration from the background, configure (init message → configured)`, unit: "ms", samples: marks.map((m) => m.configured - m.initMsg) });
     // The runtime's own milestones (mpnet.status().timings), ms since navigation start.
-    for (const [k, what] of [["hello", "the configuration arrives from the background (bridge's hello)"], ["moduleResponse", "the module's response starts (headers)"],
-      ["compiled", "the module is compiled (streaming)"], ["instantiated", "an instance is running (pre-initialised snapshot)"], ["configured", "configured"]]) {
+    for (const [k, what] of [["compileStarted", "the runtime (page.js, module embedded) has run: bytes decoded, compilation started"],
+      ["asked", "the bridge asks the background for the configuration"], ["init", "the bridge's port reaches the runtime"], ["hello", "the configuration arrives from the background (bridge's hello)"],
+      ["compiled", "the module is compiled"], ["instantiated", "an instance is running (pre-initialised snapshot)"], ["configured", "configured"]]) {
       const v = marks.map((m) => m.timings && m.timings[k]).filter((x) => typeof x === "number");
       if (v.length) res.add({ id: `ready.${key}.t.${k}`, section: S2, name: `… ${label}, runtime's timeline: ${what}`, unit: "ms", samples: v });
     }

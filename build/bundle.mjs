@@ -45,6 +45,10 @@ export async function bundle(opts) {
 
   const common = { bundle: true, minify: false, sourcemap: false, target: "chrome120", logLevel: "warning", legalComments: "none" };
   await build({ ...common, entryPoints: [path.join(root, "extension/src/page/runtime.js")], outfile: path.join(out, "page.js"), format: "iife" });
+  // wasm.js carries the module's bytes (base64) to the page runtime, which
+  // runs right after it in the MAIN world and compiles them at document
+  // start: no fetch of the extension's file, no wait for the bridge.
+  writeFileSync(path.join(out, "wasm.js"), `globalThis.__mpnetWasm = ${JSON.stringify(readFileSync(opts.wasm).toString("base64"))};\n`);
   await build({ ...common, entryPoints: [path.join(root, "extension/src/bridge.js")], outfile: path.join(out, "bridge.js"), format: "iife" });
   await build({ ...common, entryPoints: [path.join(root, "extension/src/background.js")], outfile: path.join(out, "background.js"), format: "esm" });
   const uiDir = path.join(root, "extension/ui");
@@ -70,8 +74,10 @@ export async function bundle(opts) {
   if (opts.origin.length) {
     const cs = { matches: opts.origin, run_at: "document_start", all_frames: true, match_origin_as_fallback: true };
     manifest.content_scripts = [
-      { ...cs, js: ["page.js"], world: "MAIN" },
+      // The bridge first: its request for the configuration is on its way
+      // while the page runtime (the larger script) is parsed and runs.
       { ...cs, js: ["bridge.js"], world: "ISOLATED" },
+      { ...cs, js: ["wasm.js", "page.js"], world: "MAIN" },
     ];
   }
   writeFileSync(path.join(out, "manifest.json"), JSON.stringify(manifest, null, 2));

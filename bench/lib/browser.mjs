@@ -54,8 +54,7 @@ export async function openStack() {
 
 // READY_PROBE runs as an init script in the preview page's MAIN world before
 // the page's own scripts. It touches nothing of the extension: it listens for
-// the bridge's init message (its port and the module's URL handed to the
-// page), attaches to window.mpnet.ready() as soon as window.mpnet exists (the
+// the bridge's init message (its port handed to the page), attaches to window.mpnet.ready() as soon as window.mpnet exists (the
 // promise resolves exactly when the runtime is ready, so no polling delay),
 // and polls mpnet.status() with setTimeout(0) for the moment the module is
 // configured (state leaves "loading"; ~4 ms resolution once timers clamp).
@@ -97,38 +96,4 @@ export async function navTiming(page) {
     const nav = performance.getEntriesByType("navigation")[0];
     return { dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd };
   });
-}
-
-/**
- * WasmFetchWatch follows, over CDP's Network domain, the page runtime's
- * fetch of mpnet.wasm from the extension for each navigation of a page. Times are in
- * ms since the navigation's document request was sent (within a few ms of
- * navigation start). Call arm() before each navigation, result() after.
- */
-export class WasmFetchWatch {
-  static async attach(context, page) {
-    const w = new WasmFetchWatch();
-    w.cdp = await context.newCDPSession(page);
-    w.cdp.on("Network.requestWillBeSent", (e) => {
-      if (e.type === "Document" && w.doc === null) w.doc = e.timestamp;
-      else if (/\/mpnet\.wasm(\?|$)/.test(e.request.url) && !e.redirectResponse && w.id === null) { w.id = e.requestId; w.sent = e.timestamp; }
-    });
-    w.cdp.on("Network.responseReceived", (e) => { if (e.requestId === w.id) w.resp = e.timestamp; });
-    w.cdp.on("Network.loadingFinished", (e) => { if (e.requestId === w.id) { w.fin = e.timestamp; w.bytes = e.encodedDataLength; } });
-    await w.cdp.send("Network.enable");
-    w.arm();
-    return w;
-  }
-
-  arm() { this.doc = null; this.id = null; this.sent = this.resp = this.fin = null; this.bytes = 0; }
-
-  async result(timeout = 10000) {
-    const end = Date.now() + timeout;
-    while (this.fin === null && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    if (this.doc === null || this.fin === null) return null;
-    const rel = (t) => (t - this.doc) * 1000;
-    return { start: rel(this.sent), response: rel(this.resp), finished: rel(this.fin), bytes: this.bytes };
-  }
-
-  async detach() { await this.cdp.detach().catch(() => {}); }
 }

@@ -339,8 +339,8 @@ async function registerScripts() {
   if (ids.length) await chrome.scripting.unregisterContentScripts({ ids });
   if (!granted.length) return;
   await chrome.scripting.registerContentScripts([
-    { id: "mpnet-page", matches: granted, js: ["page.js"], runAt: "document_start", world: "MAIN", allFrames: true, matchOriginAsFallback: true },
     { id: "mpnet-bridge", matches: granted, js: ["bridge.js"], runAt: "document_start", world: "ISOLATED", allFrames: true, matchOriginAsFallback: true },
+    { id: "mpnet-page", matches: granted, js: ["wasm.js", "page.js"], runAt: "document_start", world: "MAIN", allFrames: true, matchOriginAsFallback: true },
   ]);
 }
 

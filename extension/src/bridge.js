@@ -1,23 +1,14 @@
-// The bridge: an ISOLATED-world content script at document start. It hands
-// the page runtime a private MessagePort and the module's URL at once (the
-// runtime streams and compiles the module itself while the configuration is
-// on its way), asks the background for this origin's configuration and
-// passes it on, and relays records and status to the background and control
-// to the page.
+// The bridge: an ISOLATED-world content script at document start, injected
+// before the page runtime. It hands the runtime a private MessagePort, asks
+// the background for this origin's configuration (while the runtime, which
+// carries the module, compiles it) and passes it on, and relays records and
+// status to the background and control to the page.
 
 (() => {
   const channel = new MessageChannel();
   const port = channel.port1;
   port.onmessage = (e) => {
     const m = e.data;
-    if (m && m.type === "wasm") {
-      // Fallback when the page's own fetch of the module failed (page code
-      // replaced fetch before mpnet's runtime ran).
-      fetch(chrome.runtime.getURL("mpnet.wasm")).then((r) => r.arrayBuffer()).then(
-        (wasm) => port.postMessage({ type: "reply", id: m.replyTo, value: wasm }, [wasm]),
-        () => port.postMessage({ type: "reply", id: m.replyTo, value: null }));
-      return;
-    }
     if (!m || !["records", "status", "resource", "referer"].includes(m.type)) return;
     try {
       const p = chrome.runtime.sendMessage(m);
@@ -31,8 +22,9 @@
   chrome.runtime.onMessage.addListener((m) => {
     if (m && (m.type === "control" || m.type === "tls")) port.postMessage(m);
   });
-  window.postMessage({ __mpnet: "init", wasmURL: chrome.runtime.getURL("mpnet.wasm") }, "*", [channel.port2]);
-  const hello = (h) => port.postMessage({ type: "hello", files: h.files || [], tab: h.tab || {}, referer: h.referer || "" });
+  window.postMessage({ __mpnet: "init" }, "*", [channel.port2]);
+  const asked = performance.now(); // for the runtime's timeline
+  const hello = (h) => port.postMessage({ type: "hello", files: h.files || [], tab: h.tab || {}, referer: h.referer || "", asked });
   try {
     chrome.runtime.sendMessage({ type: "hello", url: location.href }).then(hello, () => hello({}));
   } catch (e) {

@@ -18,6 +18,34 @@ const native = {
   now: performance.now.bind(performance),
 };
 
+// The module's bytes, base64: wasm.js (written by build/bundle.mjs) runs
+// just before this script in the same world and leaves them in a global,
+// taken away here before any page script can run. A separate script, so that
+// V8 can drop its 7.6 MB source once the string is decoded (this script's
+// own source stays alive with its functions).
+const WASM_BASE64 = globalThis.__mpnetWasm;
+delete globalThis.__mpnetWasm;
+
+// compileEmbedded starts compiling the module: at document start, before the
+// bridge's first message, with no fetch (so neither the page's CSP nor a
+// fetch replaced by page code matters).
+function compileEmbedded() {
+  if (typeof WASM_BASE64 !== "string") return Promise.reject(new Error("the module's bytes (wasm.js) did not run before the page runtime"));
+  try {
+    let bytes;
+    if (Uint8Array.fromBase64) {
+      bytes = Uint8Array.fromBase64(WASM_BASE64);
+    } else {
+      const s = atob(WASM_BASE64); // Chromium before 140
+      bytes = new Uint8Array(s.length);
+      for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+    }
+    return WebAssembly.compile(bytes);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
 const MAX_RESTARTS = 5;
 
 /** CallError is what a blocked or failed call rejects with: errMsg is the client's. */
@@ -56,14 +84,17 @@ class Runtime extends EventTarget {
     // Start-up milestones, ms since navigation start (status().timings).
     this.timings = { documentStart: Math.round(native.now()) };
     this.ready = new Promise((resolve) => { this._resolveReady = resolve; });
+    this.compiling = compileEmbedded();
+    this.compiling.catch(() => {}); // awaited in load(); a failure must not go unhandled meanwhile
+    this.mark("compileStarted");
   }
 
   now() { return Math.round(native.now()); }
 
   /**
-   * init is called with the bridge's first message: the port and the
-   * module's URL. The module streams in and compiles while the bridge asks
-   * the background for the configuration (its "hello" on the port).
+   * init is called with the bridge's first message: the port. The module
+   * has been compiling since document start; the bridge has asked the
+   * background for the configuration (its "hello" on the port).
    */
   async init(msg) {
     this.mark("init");
@@ -80,6 +111,7 @@ class Runtime extends EventTarget {
       }
       if (m && m.type === "hello") {
         this.mark("hello");
+        if (typeof m.asked === "number") this.timings.asked = Math.round(m.asked * 10) / 10;
         helloArrived(m);
         return;
       }
@@ -87,7 +119,7 @@ class Runtime extends EventTarget {
     };
     for (const m of this.pendingOut) this.port.postMessage(m);
     this.pendingOut = [];
-    const loading = this.load(msg.wasmURL);
+    const loading = this.load();
     loading.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     try {
       const h = await hello;
@@ -110,26 +142,9 @@ class Runtime extends EventTarget {
     // instance's memory in every frame.
   }
 
-  /**
-   * load compiles the module while it downloads (compileStreaming) from the
-   * extension, and starts an instance. When the page's fetch of it fails
-   * (page code replaced fetch before mpnet ran; CSP does not apply to
-   * web-accessible resources), the bridge hands over the bytes.
-   */
-  async load(url) {
-    let module;
-    try {
-      const response = native.fetch.call(window, url);
-      response.then(() => this.mark("moduleResponse"), () => {});
-      module = await WebAssembly.compileStreaming(response);
-      this.timings.loadedBy = "page";
-    } catch (e) {
-      if (e instanceof WebAssembly.CompileError) throw e;
-      this.timings.loadedBy = "bridge (" + String(e && e.message || e) + ")";
-      const bytes = await this.request({ type: "wasm" });
-      if (!bytes || !bytes.byteLength) throw new Error("the extension's module could not be read: " + (e && e.message || e));
-      module = await WebAssembly.compile(bytes);
-    }
+  /** load waits for the embedded module's compilation and starts an instance. */
+  async load() {
+    const module = await this.compiling;
     this.mark("compiled");
     const m = await MpnetModule.load(module, { spare: false });
     this.mark("instantiated");
