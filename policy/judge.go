@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"mpnet/abi"
+	"mpnet/internal/swar"
 	"mpnet/policy/config"
 	"mpnet/policy/urlhost"
 )
@@ -174,7 +175,7 @@ type Judger struct {
 	// URL but for the URL quoted in its texts, so it is kept as a template
 	// (judgeAs) and filled in, and calls to one server with ever-new paths
 	// and queries are answered without parsing.
-	origins map[memoKey]memoVal
+	origins map[memoKey]*memoVal
 }
 
 // MemoSize bounds a Judger's memo.
@@ -195,7 +196,7 @@ type memoVal struct {
 
 // NewJudger returns a Judger for a compiled configuration.
 func NewJudger(c *config.Compiled) *Judger {
-	return &Judger{cfg: c, memo: make(map[memoKey]memoVal), origins: make(map[memoKey]memoVal)}
+	return &Judger{cfg: c, memo: make(map[memoKey]memoVal), origins: make(map[memoKey]*memoVal)}
 }
 
 // Judge is Judge(j's configuration, req), answered from the memo when it can.
@@ -261,7 +262,7 @@ func (j *Judger) judgeAgain(req abi.CheckRequest) (abi.Decision, string, bool, e
 		}
 		d = fill(t, req.URL)
 		if t.Allowed || (t.Rule != "R5" && !strings.Contains(t.Message+t.Console+t.Fix, req.URL) && j.sameAsJudged(d, req)) {
-			Remember(j.origins, k, memoVal{d: t, source: source})
+			Remember(j.origins, k, &memoVal{d: t, source: source})
 		}
 	} else if d, source, err = judge(j.cfg, req); err != nil {
 		return d, source, false, err
@@ -295,11 +296,13 @@ func (j *Judger) Template(req abi.CheckRequest) (t abi.Decision, key OriginKey, 
 	}
 	t = v.d
 	t.URL = markURL
-	return t, OriginKey{k}, true
+	return t, OriginKey{v}, true
 }
 
-// OriginKey names one of a Judger's origin templates (Template).
-type OriginKey struct{ k memoKey }
+// OriginKey names one of a Judger's origin templates (Template): the
+// template itself, so that a host's map of them hashes a pointer, not the
+// origin again.
+type OriginKey struct{ v *memoVal }
 
 // TemplateURL and TemplateRest are the placeholders of Template.
 const (
@@ -369,6 +372,19 @@ func authority(raw string) (string, bool) {
 	}
 	end := len(rest)
 	for i := 0; i < len(rest); i++ {
+		// Eight plain bytes at a time (internal/swar): printable ASCII,
+		// no '\\' and, until the authority's end is found, no '/', '?', '#'.
+		for i+8 <= len(rest) {
+			x := swar.Word(rest, i)
+			if !swar.AllASCIIAtLeast(x, 0x21) || swar.HasZero(x^swar.Ones*'\\') || swar.HasZero(x^swar.Ones*0x7f) ||
+				(end == len(rest) && (swar.HasZero((x^swar.Ones*'/')&^(swar.Ones*0x10)) || swar.HasZero(x^swar.Ones*'#'))) {
+				break
+			}
+			i += 8
+		}
+		if i == len(rest) {
+			break
+		}
 		c := rest[i]
 		if c <= ' ' || c == '\\' || c == 0x7f {
 			return "", false

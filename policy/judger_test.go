@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"mpnet/abi"
@@ -85,6 +87,51 @@ func TestAuthority(t *testing.T) {
 		got, ok := authority(raw)
 		if got != want || ok != (want != "") {
 			t.Errorf("authority(%q) = %q, %v; want %q", raw, got, ok, want)
+		}
+	}
+}
+
+// TestAuthorityWordAtATime holds authority's eight-bytes-at-a-time scan to
+// the byte-by-byte definition, on long URLs mixing every byte that matters
+// at every position.
+func TestAuthorityWordAtATime(t *testing.T) {
+	bytewise := func(raw string) (string, bool) {
+		i := strings.Index(raw, "://")
+		if i < 0 || !map[string]bool{"https": true, "http": true, "wss": true, "ws": true}[raw[:i]] {
+			return "", false
+		}
+		rest := raw[i+3:]
+		end := len(rest)
+		for j := 0; j < len(rest); j++ {
+			c := rest[j]
+			if c <= ' ' || c == '\\' || c == 0x7f {
+				return "", false
+			}
+			if end == len(rest) && (c == '/' || c == '?' || c == '#') {
+				end = j
+			}
+		}
+		if end == 0 {
+			return "", false
+		}
+		return raw[:i+3+end], true
+	}
+	edge := []byte{0, '\t', ' ', '!', '#', '/', '?', '\\', 0x7f, 0x80, 0xe4, 0xff, '.', ':', '@', '&', '=', '\'', 0x1f, 0x3f ^ 0x10, 0x2f ^ 0x10}
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 200000; n++ {
+		b := []byte([]string{"https://", "http://", "wss://", "ws://"}[r.IntN(4)])
+		for k, l := 0, r.IntN(40); k < l; k++ {
+			if r.IntN(8) == 0 {
+				b = append(b, edge[r.IntN(len(edge))])
+			} else {
+				b = append(b, byte('a'+r.IntN(26)))
+			}
+		}
+		raw := string(b)
+		got, ok := authority(raw)
+		want, wantOK := bytewise(raw)
+		if got != want || ok != wantOK {
+			t.Fatalf("authority(%q) = %q, %v; byte by byte %q, %v", raw, got, ok, want, wantOK)
 		}
 	}
 }

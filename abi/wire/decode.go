@@ -4,6 +4,7 @@ import (
 	"unicode/utf8"
 
 	"mpnet/abi"
+	"mpnet/internal/swar"
 )
 
 // scanner reads the canonical subset of JSON the fast decoders accept. Any
@@ -73,6 +74,12 @@ func (s *scanner) str() (string, bool) {
 	var buf []byte // only when the string has escapes
 	ascii := true
 	for s.i < len(s.b) {
+		for s.i+8 <= len(s.b) && plain(swar.Word(s.b, s.i)) {
+			s.i += 8
+		}
+		if s.i == len(s.b) {
+			break
+		}
 		c := s.b[s.i]
 		switch {
 		case c == '"':

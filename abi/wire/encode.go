@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"mpnet/abi"
+	"mpnet/internal/swar"
 )
 
 const hex = "0123456789abcdef"
@@ -48,6 +49,12 @@ func AppendString(dst []byte, s string) []byte {
 func AppendEscaped(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
+		for i+8 <= len(s) && safe8(swar.Word(s, i)) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		if b := s[i]; b < utf8.RuneSelf {
 			if safe[b] {
 				i++
@@ -120,7 +127,14 @@ func (o *obj) strOmit(k, v string) {
 	}
 }
 
-func (o *obj) int(k string, v int64) { o.key(k); o.b = strconv.AppendInt(o.b, v, 10) }
+func (o *obj) int(k string, v int64) {
+	o.key(k)
+	if uint64(v) < 10 { // counters are mostly 0 or 1: one byte, no formatting
+		o.b = append(o.b, byte('0'+v))
+		return
+	}
+	o.b = strconv.AppendInt(o.b, v, 10)
+}
 
 func (o *obj) intOmit(k string, v int64) {
 	if v != 0 {

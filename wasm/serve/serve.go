@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 
 	"mpnet/abi"
 	"mpnet/abi/wire"
@@ -35,18 +36,27 @@ type Instance struct {
 	out []byte
 	// answers memoises Check: the same message under the same
 	// configuration always gets the same answer (bounded like the Judger's
-	// memo, dropped on configure).
-	answers map[string][]byte
-	// templates holds each origin's encoded answer template (see
-	// policy.Judger.Template), dropped on configure.
-	templates map[policy.OriginKey][]byte
-	// seen: messages answered from a template once, so that the second
-	// time their answer is memoised too.
-	seen map[string]struct{}
+	// memo, dropped on configure). Keyed by the message's hash (one hash
+	// per call serves both memos) and checked against the message.
+	answers map[uint64]answer
+	// templates holds each origin's encoded answer template, cut at its
+	// placeholders (see policy.Judger.Template), dropped on configure.
+	templates map[policy.OriginKey]*template
+	// seen: hashes of messages answered from a template once, so that the
+	// second time their answer is memoised too (a collision only memoises
+	// an answer early).
+	seen map[uint64]struct{}
+	seed maphash.Seed
+	// ev is Step's decoded event, reused (a local escaped to the heap on
+	// every call through the strict decoder's interface).
+	ev abi.Event
 }
 
+// answer is a memoised Check answer and the message it answers.
+type answer struct{ msg, out []byte }
+
 // New returns an unconfigured instance.
-func New() *Instance { return &Instance{} }
+func New() *Instance { return &Instance{seed: maphash.MakeSeed()} }
 
 func errorJSON(code, format string, a ...any) []byte {
 	b, _ := json.Marshal(abi.ErrorResult{Error: abi.ErrorInfo{Code: code, Message: fmt.Sprintf(format, a...)}})
@@ -115,7 +125,7 @@ func (s *Instance) Configure(msg []byte) []byte {
 		c, probs := config.Compile(l)
 		if !req.DryRun {
 			s.cfg, s.judger = c, policy.NewJudger(c)
-			s.answers, s.templates, s.seen = map[string][]byte{}, map[policy.OriginKey][]byte{}, map[string]struct{}{}
+			s.answers, s.templates, s.seen = map[uint64]answer{}, map[policy.OriginKey]*template{}, map[uint64]struct{}{}
 			if s.eng == nil {
 				s.eng = policy.NewEngine(c)
 			} else {
@@ -134,8 +144,9 @@ func (s *Instance) Check(msg []byte) []byte {
 		if s.cfg == nil {
 			return errorJSON("not_configured", "check: no configuration loaded (call mpnet_configure first)")
 		}
-		if a, ok := s.answers[string(msg)]; ok {
-			return a
+		h := maphash.Bytes(s.seed, msg)
+		if a, ok := s.answers[h]; ok && bytes.Equal(a.msg, msg) {
+			return a.out
 		}
 		var req abi.CheckRequest
 		if !wire.DecodeCheckRequest(msg, &req) {
@@ -145,17 +156,17 @@ func (s *Instance) Check(msg []byte) []byte {
 		}
 		if t, key, ok := s.judger.Template(req); ok {
 			// The origin's answer, encoded once, with the URL spliced in.
-			enc, hit := s.templates[key]
+			tm, hit := s.templates[key]
 			if !hit {
-				enc = wire.AppendDecision(nil, &t)
-				policy.Remember(s.templates, key, enc)
+				tm = cut(wire.AppendDecision(nil, &t))
+				policy.Remember(s.templates, key, tm)
 			}
-			s.out = splice(s.out[:0], enc, req.URL, policy.URLRest(req.URL))
-			if _, again := s.seen[string(msg)]; !again {
-				policy.Remember(s.seen, string(msg), struct{}{})
+			s.out = tm.fill(s.out[:0], req.URL, policy.URLRest(req.URL))
+			if _, again := s.seen[h]; !again {
+				policy.Remember(s.seen, h, struct{}{})
 				return s.out
 			}
-			return s.keep(msg, s.out)
+			return s.keep(h, msg, s.out)
 		}
 		d, again, err := s.judger.JudgeAgain(req)
 		if err != nil {
@@ -165,15 +176,15 @@ func (s *Instance) Check(msg []byte) []byte {
 		if !again {
 			return s.out
 		}
-		return s.keep(msg, s.out)
+		return s.keep(h, msg, s.out)
 	})
 }
 
 // keep memoises the answer to a message seen for the second time.
-func (s *Instance) keep(msg, answer []byte) []byte {
-	a := bytes.Clone(answer)
-	policy.Remember(s.answers, string(msg), a)
-	return a
+func (s *Instance) keep(h uint64, msg, out []byte) []byte {
+	a := answer{msg: bytes.Clone(msg), out: bytes.Clone(out)}
+	policy.Remember(s.answers, h, a)
+	return a.out
 }
 
 // Step handles an abi.Event and answers an abi.StepResult, valid until the
@@ -183,13 +194,14 @@ func (s *Instance) Step(msg []byte) []byte {
 		if s.eng == nil {
 			return errorJSON("not_configured", "step: no configuration loaded (call mpnet_configure first)")
 		}
-		var ev abi.Event
-		if !wire.DecodeEvent(msg, &ev) {
-			if err := decode(msg, &ev); err != nil {
+		ev := &s.ev
+		if !wire.DecodeEvent(msg, ev) {
+			*ev = abi.Event{}
+			if err := decode(msg, ev); err != nil {
 				return errorJSON("bad_message", "step: %v", err)
 			}
 		}
-		r, err := s.eng.Step(ev)
+		r, err := s.eng.Step(*ev)
 		if err != nil {
 			return errorJSON("bad_message", "step: %v", err)
 		}
@@ -256,31 +268,59 @@ func (s *Instance) Body(msg []byte) []byte {
 // the NUL of policy.TemplateURL and policy.TemplateRest, escaped.
 var markJSON = []byte(`\u0000`)
 
-// splice appends enc, an encoded template answer, with its placeholders
-// replaced by raw and rest escaped as JSON string content. Escaping commutes
-// with the substitution because a placeholder always stands between whole
-// characters (tested against encoding the filled-in decision).
-func splice(dst, enc []byte, raw, rest string) []byte {
+// template is an origin's encoded answer cut at its placeholders: the
+// literal parts around them, and for each placeholder whether it stands for
+// the URL (else for the URL without its "scheme://"). Filling it in is
+// appending, with no search through the answer per call.
+type template struct {
+	parts [][]byte // len(url)+1 literal parts
+	url   []bool
+}
+
+// cut cuts enc, an encoded template answer, at its placeholders: markJSON
+// followed by the rest of policy.TemplateURL or policy.TemplateRest. Any
+// other markJSON stays literal.
+func cut(enc []byte) *template {
 	url, tail := policy.TemplateURL[1:], policy.TemplateRest[1:]
+	t := &template{}
+	var lit []byte
 	for {
 		i := bytes.Index(enc, markJSON)
 		if i < 0 || i+len(markJSON) >= len(enc) {
-			return append(dst, enc...)
+			t.parts = append(t.parts, append(lit, enc...))
+			return t
 		}
-		dst = append(dst, enc[:i]...)
+		lit = append(lit, enc[:i]...)
 		j := i + len(markJSON)
 		switch {
 		case bytes.HasPrefix(enc[j:], []byte(url)):
-			dst = wire.AppendEscaped(dst, raw)
+			t.parts, t.url, lit = append(t.parts, lit), append(t.url, true), nil
 			j += len(url)
 		case bytes.HasPrefix(enc[j:], []byte(tail)):
-			dst = wire.AppendEscaped(dst, rest)
+			t.parts, t.url, lit = append(t.parts, lit), append(t.url, false), nil
 			j += len(tail)
 		default:
-			dst = append(dst, enc[i:j]...)
+			lit = append(lit, enc[i:j]...)
 		}
 		enc = enc[j:]
 	}
+}
+
+// fill appends the template with its placeholders replaced by raw and rest
+// escaped as JSON string content. Escaping commutes with the substitution
+// because a placeholder always stands between whole characters (tested
+// against encoding the filled-in decision).
+func (t *template) fill(dst []byte, raw, rest string) []byte {
+	dst = append(dst, t.parts[0]...)
+	for i, isURL := range t.url {
+		if isURL {
+			dst = wire.AppendEscaped(dst, raw)
+		} else {
+			dst = wire.AppendEscaped(dst, rest)
+		}
+		dst = append(dst, t.parts[i+1]...)
+	}
+	return dst
 }
 
 // MemJSON formats the module's memory statistics for mpnet_debug.
