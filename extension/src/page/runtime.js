@@ -22,21 +22,25 @@ const native = {
 // just before this script in the same world and leaves them in a global,
 // taken away here before any page script can run. A separate script, so that
 // V8 can drop its 7.6 MB source once the string is decoded (this script's
-// own source stays alive with its functions).
-const WASM_BASE64 = globalThis.__mpnetWasm;
+// own source stays alive with its functions); for the same reason the
+// binding below is emptied as soon as the string is read, since it lives as
+// long as the runtime's functions do.
+let wasmBase64 = globalThis.__mpnetWasm;
 delete globalThis.__mpnetWasm;
 
 // compileEmbedded starts compiling the module: at document start, before the
 // bridge's first message, with no fetch (so neither the page's CSP nor a
 // fetch replaced by page code matters).
 function compileEmbedded() {
-  if (typeof WASM_BASE64 !== "string") return Promise.reject(new Error("the module's bytes (wasm.js) did not run before the page runtime"));
+  const b64 = wasmBase64;
+  wasmBase64 = null;
+  if (typeof b64 !== "string") return Promise.reject(new Error("the module's bytes (wasm.js) did not run before the page runtime"));
   try {
     let bytes;
     if (Uint8Array.fromBase64) {
-      bytes = Uint8Array.fromBase64(WASM_BASE64);
+      bytes = Uint8Array.fromBase64(b64);
     } else {
-      const s = atob(WASM_BASE64); // Chromium before 140
+      const s = atob(b64); // Chromium before 140
       bytes = new Uint8Array(s.length);
       for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
     }
@@ -460,7 +464,10 @@ function finding(a) {
 const frameTag = Math.random().toString(36).slice(2, 8);
 
 function start() {
-  if (window.__mpnetRuntime) return;
+  if (window.__mpnetRuntime) {
+    wasmBase64 = null; // this frame's runtime is already running
+    return;
+  }
   const rt = new Runtime();
   Object.defineProperty(window, "__mpnetRuntime", { value: rt });
   installFetch(rt, native, CallError);
