@@ -54,8 +54,9 @@ export async function openStack() {
 
 // READY_PROBE runs as an init script in the preview page's MAIN world before
 // the page's own scripts. It touches nothing of the extension: it listens for
-// the bridge's init message (its port handed to the page), attaches to window.mpnet.ready() as soon as window.mpnet exists (the
-// promise resolves exactly when the runtime is ready, so no polling delay),
+// the bridge's init message (its port handed to the page), attaches to
+// window.mpnet.ready() as soon as window.mpnet exists (the promise resolves
+// exactly when the runtime is ready, so no polling delay),
 // and polls mpnet.status() with setTimeout(0) for the moment the module is
 // configured (state leaves "loading"; ~4 ms resolution once timers clamp).
 // Every mark is performance.now(): milliseconds since navigation start.
