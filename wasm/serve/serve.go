@@ -161,7 +161,7 @@ func (s *Instance) Check(msg []byte) []byte {
 				tm = cut(wire.AppendDecision(nil, &t))
 				policy.Remember(s.templates, key, tm)
 			}
-			s.out = tm.fill(s.out[:0], req.URL, policy.URLRest(req.URL))
+			s.out = tm.fill(s.out[:0], req.URL)
 			if _, again := s.seen[h]; !again {
 				policy.Remember(s.seen, h, struct{}{})
 				return s.out
@@ -306,17 +306,18 @@ func cut(enc []byte) *template {
 	}
 }
 
-// fill appends the template with its placeholders replaced by raw and rest
-// escaped as JSON string content. Escaping commutes with the substitution
-// because a placeholder always stands between whole characters (tested
-// against encoding the filled-in decision).
-func (t *template) fill(dst []byte, raw, rest string) []byte {
+// fill appends the template with its placeholders replaced by raw and by
+// raw without its "scheme://" (policy.URLRest), escaped as JSON string
+// content. Escaping commutes with the substitution because a placeholder
+// always stands between whole characters (tested against encoding the
+// filled-in decision).
+func (t *template) fill(dst []byte, raw string) []byte {
 	dst = append(dst, t.parts[0]...)
 	for i, isURL := range t.url {
 		if isURL {
 			dst = wire.AppendEscaped(dst, raw)
 		} else {
-			dst = wire.AppendEscaped(dst, rest)
+			dst = wire.AppendEscaped(dst, policy.URLRest(raw))
 		}
 		dst = append(dst, t.parts[i+1]...)
 	}
