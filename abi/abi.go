@@ -10,7 +10,7 @@ package abi
 
 // Version is the ABI version this package describes. A host refuses a module
 // whose mpnet_abi_version export returns anything else.
-const Version = 1
+const Version = 2
 
 // APIs lists the mini-program network APIs the policy knows, in a fixed
 // order, and "resource": an image, audio or video the page loads (R13).
@@ -251,6 +251,16 @@ type BodyRequest struct {
 	API         string `json:"api,omitempty"`
 	ContentType string `json:"contentType,omitempty"`
 	URL         string `json:"url,omitempty"`
+	// Decoded is set on the second message for a body in a charset the
+	// host converts (the first answer's Decode): the charset it converted
+	// from. The payload is then the converted UTF-8, or the raw body when
+	// Invalid is not 0.
+	Decoded string `json:"decoded,omitempty"`
+	// Source is the first answer's Source, sent back with Decoded.
+	Source string `json:"source,omitempty"`
+	// Invalid counts the byte sequences the host's decoder could not
+	// convert (0: converted); -1 says the host has no decoder for Decoded.
+	Invalid int `json:"invalid,omitempty"`
 }
 
 // BodyResult is the header of an mpnet_body answer; the transformed body
@@ -266,6 +276,10 @@ type BodyResult struct {
 	// Error is set when conversion failed (R10); the body is then the raw
 	// input. The call itself still succeeds: this is a finding, not a block.
 	Error string `json:"error,omitempty"`
+	// Decode, when set, asks the host to convert the body from this charset
+	// (a WHATWG encoding name) with its own decoder and to send it back
+	// (BodyRequest.Decoded); the answer then carries no body.
+	Decode string `json:"decode,omitempty"`
 }
 
 // ErrorResult is what an entry point returns for a message it cannot use.

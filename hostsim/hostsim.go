@@ -30,6 +30,7 @@ import (
 
 	"mpnet/abi"
 	"mpnet/abi/wire"
+	"mpnet/internal/decode"
 )
 
 // Options configure Load.
@@ -489,13 +490,15 @@ func (i *Instance) Status(ctx context.Context) (abi.Status, error) {
 	return s, decodeAnswer("mpnet_status", out, &s)
 }
 
-// Body applies R10 to a response body and returns the body to deliver.
+// Body applies R10 to a response body and returns the body to deliver. A
+// body in a legacy charset is converted here, natively, when the module
+// asks (internal/decode).
 func (i *Instance) Body(ctx context.Context, req abi.BodyRequest, body []byte) (abi.BodyResult, []byte, error) {
 	hdr, err := json.Marshal(req)
 	if err != nil {
 		return abi.BodyResult{}, nil, err
 	}
-	out, err := i.Raw(ctx, "mpnet_body", abi.Frame(hdr, body))
+	out, err := i.BodyRaw(ctx, abi.Frame(hdr, body))
 	if err != nil {
 		return abi.BodyResult{}, nil, err
 	}
@@ -508,6 +511,13 @@ func (i *Instance) Body(ctx context.Context, req abi.BodyRequest, body []byte) (
 		return abi.BodyResult{}, nil, err
 	}
 	return r, payload, nil
+}
+
+// BodyRaw is Body on a framed message (abi.BodyRequest header, raw body),
+// answering the module's framed answer; the conversion the module may ask
+// for is done here.
+func (i *Instance) BodyRaw(ctx context.Context, msg []byte) ([]byte, error) {
+	return decode.Body(func(m []byte) ([]byte, error) { return i.Raw(ctx, "mpnet_body", m) }, msg)
 }
 
 // Debug runs a test hook of the module: 1 = garbage collection, 2 = a

@@ -71,7 +71,7 @@ func (h wasmHost) Configure(m []byte) ([]byte, error) {
 }
 func (h wasmHost) Check(m []byte) ([]byte, error) { return h.i.Raw(context.Background(), "check", m) }
 func (h wasmHost) Step(m []byte) ([]byte, error)  { return h.i.Raw(context.Background(), "step", m) }
-func (h wasmHost) Body(m []byte) ([]byte, error)  { return h.i.Raw(context.Background(), "body", m) }
+func (h wasmHost) Body(m []byte) ([]byte, error)  { return h.i.BodyRaw(context.Background(), m) }
 func (h wasmHost) JudgeTLS(m []byte) ([]byte, error) {
 	return h.i.Raw(context.Background(), "judge_tls", m)
 }
@@ -206,9 +206,9 @@ func TestTrapReplacesInstance(t *testing.T) {
 // version, or not an mpnet module at all, is refused with a clear error.
 func TestModuleRefusesOtherABI(t *testing.T) {
 	ctx := context.Background()
-	_, err := LoadBytes(ctx, fakeModule(2), Options{CacheDir: "-"})
-	if err == nil || !strings.Contains(err.Error(), "ABI version 2") {
-		t.Errorf("ABI 2 module: err = %v", err)
+	_, err := LoadBytes(ctx, fakeModule(abi.Version+1), Options{CacheDir: "-"})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("ABI version %d", abi.Version+1)) {
+		t.Errorf("ABI %d module: err = %v", abi.Version+1, err)
 	}
 	_, err = LoadBytes(ctx, []byte("\x00asm\x01\x00\x00\x00"), Options{CacheDir: "-"})
 	if err == nil || !strings.Contains(err.Error(), "not an mpnet module") {

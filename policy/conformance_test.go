@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"mpnet/conformance"
+	"mpnet/internal/decode"
 	"mpnet/wasm/serve"
 )
 
@@ -41,6 +42,9 @@ func TestVectorsCoverEveryRule(t *testing.T) {
 	}
 }
 
-func (h nativeHost) Body(m []byte) ([]byte, error) { return h.s.Body(m), nil }
+// Body converts legacy charsets as a native host does (internal/decode).
+func (h nativeHost) Body(m []byte) ([]byte, error) {
+	return decode.Body(func(m []byte) ([]byte, error) { return h.s.Body(m), nil }, m)
+}
 
 func (h nativeHost) JudgeTLS(m []byte) ([]byte, error) { return h.s.JudgeTLS(m), nil }

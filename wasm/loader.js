@@ -11,7 +11,7 @@
 import { WASI, File, OpenFile, ConsoleStdout } from "@bjorn3/browser_wasi_shim";
 
 /** The ABI version this loader speaks. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** MAX_REPLAY bounds the events kept for replay after a trap (as hostsim.MaxReplay). */
 export const MAX_REPLAY = 50000;
@@ -283,18 +283,67 @@ export class MpnetModule {
    * @returns {{result: object, body: Uint8Array}}
    */
   body(header, bytes) {
-    const out = this.raw("mpnet_body", frame(enc.encode(JSON.stringify(header)), bytes));
+    const out = this.bodyRaw(frame(enc.encode(JSON.stringify(header)), bytes));
     const { head, payload } = unframe(out);
     const result = JSON.parse(dec.decode(head));
     if (result.error && result.error.code) throw new ModuleError(result.error);
     return { result, body: payload };
   }
 
-  /** Raw framed body call, for the conformance runner. */
-  bodyRaw(framed) { return this.raw("mpnet_body", framed); }
+  /**
+   * bodyRaw is body on a framed message, answering the framed answer. When
+   * the module asks for a conversion (a body in a legacy charset, whose
+   * tables it does not carry), the browser's TextDecoder converts and the
+   * second message goes back with `decoded` set (wasm/ABI.md).
+   */
+  bodyRaw(framed) {
+    const out = this.raw("mpnet_body", framed);
+    let result;
+    try {
+      result = JSON.parse(dec.decode(unframe(out).head));
+    } catch (e) {
+      return out;
+    }
+    if (!result || typeof result.decode !== "string" || !result.decode) return out;
+    const { head, payload: raw } = unframe(framed);
+    const req = JSON.parse(dec.decode(head));
+    const { bytes, invalid } = decodeBody(result.decode, raw);
+    const second = { ...req, decoded: result.decode, source: result.source, invalid };
+    return this.raw("mpnet_body", frame(enc.encode(JSON.stringify(second)), bytes));
+  }
 
   /** mpnet_debug: 1 GC, 2 trap (test hook), 3 memory statistics. */
   debug(op) { return dec.decode(this.raw("mpnet_debug", op)); }
+}
+
+/**
+ * decodeBody converts a body from a WHATWG-named charset with TextDecoder:
+ * {bytes: the UTF-8, invalid: 0} when it converts exactly; otherwise the raw
+ * bytes and the number of byte sequences not valid in that charset, or -1
+ * when this engine has no decoder for it. The BOM is kept (the module
+ * removes one, as the client does); a U+FFFD the body itself encodes is no
+ * failure (a fatal decoder accepts it).
+ */
+export function decodeBody(charset, raw) {
+  // The standard's gbk decoder is its gb18030 decoder; Node's ICU decodes
+  // "gbk" otherwise (0xFF as a private-use character, not an error).
+  if (charset === "gbk") charset = "gb18030";
+  let text;
+  try {
+    text = new TextDecoder(charset, { ignoreBOM: true }).decode(raw);
+  } catch (e) {
+    return { bytes: raw, invalid: -1 };
+  }
+  if (text.includes("\uFFFD")) {
+    try {
+      new TextDecoder(charset, { fatal: true, ignoreBOM: true }).decode(raw);
+    } catch (e) {
+      let n = 0;
+      for (let i = text.indexOf("\uFFFD"); i >= 0; i = text.indexOf("\uFFFD", i + 1)) n++;
+      return { bytes: raw, invalid: Math.max(n, 1) };
+    }
+  }
+  return { bytes: enc.encode(text), invalid: 0 };
 }
 
 /** frame joins a header and a payload: uint32le(len(header)) | header | payload. */

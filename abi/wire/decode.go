@@ -559,6 +559,17 @@ func DecodeBodyRequest(msg []byte, r *abi.BodyRequest) bool {
 		case "url":
 			r.URL, ok = s.str()
 			return 4, ok
+		case "decoded":
+			r.Decoded, ok = s.str()
+			return 8, ok
+		case "source":
+			r.Source, ok = s.str()
+			return 16, ok
+		case "invalid":
+			var v int64
+			v, ok = s.int()
+			r.Invalid = int(v)
+			return 32, ok
 		}
 		return 0, false
 	})

@@ -347,5 +347,6 @@ func AppendBodyResult(dst []byte, r *abi.BodyResult) []byte {
 		o.b = appendWarnings(o.b, r.Warnings)
 	}
 	o.strOmit("error", r.Error)
+	o.strOmit("decode", r.Decode)
 	return o.close()
 }

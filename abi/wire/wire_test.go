@@ -153,10 +153,12 @@ func TestConfigureResultMatchesEncodingJSON(t *testing.T) {
 func TestBodyCodecs(t *testing.T) {
 	r := rand.New(rand.NewSource(4))
 	for i := 0; i < 2000; i++ {
-		res := abi.BodyResult{Charset: rstr(r), Source: rstr(r), Converted: r.Intn(2) == 0, BOMStripped: r.Intn(2) == 0, Warnings: rwarnings(r), Error: rstr(r)}
+		res := abi.BodyResult{Charset: rstr(r), Source: rstr(r), Converted: r.Intn(2) == 0, BOMStripped: r.Intn(2) == 0, Warnings: rwarnings(r), Error: rstr(r), Decode: rstr(r)}
 		same(t, AppendBodyResult(nil, &res), res)
 	}
-	for _, m := range []string{`{"api":"request","contentType":"text/html; charset=gbk","url":"https://a.com/"}`, `{}`, `{"contentType":""}`} {
+	for _, m := range []string{`{"api":"request","contentType":"text/html; charset=gbk","url":"https://a.com/"}`, `{}`, `{"contentType":""}`,
+		`{"api":"request","contentType":"text/plain; charset=gbk","decoded":"gbk","source":"content-type","invalid":0}`,
+		`{"api":"downloadFile","decoded":"shift_jis","source":"guess","invalid":-1}`, `{"decoded":"big5","invalid":12}`} {
 		var got, want abi.BodyRequest
 		if !DecodeBodyRequest([]byte(m), &got) {
 			t.Errorf("fast path declined %s", m)

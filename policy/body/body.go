@@ -1,8 +1,15 @@
 // Package body applies R10 to a response body: it finds the body's charset
 // (Content-Type, else a BOM, else valid UTF-8, else an HTML meta prescan,
-// else a GBK guess), converts non-UTF-8 bodies to UTF-8 with
-// golang.org/x/net/html/charset, reports conversions and failures, and
-// removes exactly one leading UTF-8 BOM, as the mini-program client does.
+// else a GBK guess), has non-UTF-8 bodies converted to UTF-8, reports
+// conversions and failures, and removes exactly one leading UTF-8 BOM, as
+// the mini-program client does.
+//
+// The conversion itself is the host's: the module would otherwise carry
+// every legacy encoding's tables (about a sixth of its size). Process
+// answers Decode for such a body; the host converts it with its platform's
+// decoder (the browser's TextDecoder, golang.org/x/text natively) and
+// hands the result to Converted. The two encodings that need no table,
+// replacement and x-user-defined, are converted here.
 package body
 
 import (
@@ -12,9 +19,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/net/html/charset"
-	"golang.org/x/text/encoding"
-
 	"mpnet/abi"
 )
 
@@ -23,68 +27,131 @@ const MaxSize = 64 << 20
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
-// Process returns the body as the client would hand it to the success
-// callback, and what was done to it.
+// Process finds a body's charset and answers the body as the client would
+// hand it to the success callback, and what was done to it; or, for a
+// charset the host converts, a result whose Decode names it (and no body).
 func Process(req abi.BodyRequest, in []byte) (abi.BodyResult, []byte) {
 	res := abi.BodyResult{}
 	label, declared := declaredCharset(req.ContentType)
-	var enc encoding.Encoding
 	name := ""
 	switch {
 	case declared:
-		enc, name = charset.Lookup(label)
+		name = Lookup(label)
 		res.Source = "content-type"
-		if enc == nil {
+		if name == "" {
 			res.Warnings = append(res.Warnings, abi.Warning{Rule: "R10",
 				Message: fmt.Sprintf("[R10] Content-Type names charset %q, which no client knows; the body is read as UTF-8", label),
 				Fix:     "send Content-Type: ...; charset=utf-8"})
-			enc, name, res.Source = nil, "utf-8", "utf-8"
+			name, res.Source = "utf-8", "utf-8"
 		}
 	case bytes.HasPrefix(in, bom):
 		name, res.Source = "utf-8", "bom"
 	case bytes.HasPrefix(in, []byte{0xFE, 0xFF}):
-		enc, name = charset.Lookup("utf-16be")
-		res.Source = "bom"
+		name, res.Source = "utf-16be", "bom"
 	case bytes.HasPrefix(in, []byte{0xFF, 0xFE}):
-		enc, name = charset.Lookup("utf-16le")
-		res.Source = "bom"
+		name, res.Source = "utf-16le", "bom"
 	case utf8.Valid(in):
 		name, res.Source = "utf-8", "utf-8"
 	default:
-		// DetermineEncoding answers "certain" only for a BOM or header; a
-		// <meta> found by its prescan comes back uncertain, but differs from
-		// its windows-1252 fallback.
-		if e, n, _ := charset.DetermineEncoding(in, "text/html"); n != "windows-1252" && n != "utf-8" {
-			enc, name, res.Source = e, n, "meta"
+		if n := Prescan(in); n != "" && n != "utf-8" {
+			name, res.Source = n, "meta"
 		} else {
-			enc, name = charset.Lookup("gbk")
-			res.Source = "guess"
+			name, res.Source = "gbk", "guess"
 		}
 	}
 	res.Charset = name
-	out := in
-	if name == "utf-8" {
+	switch name {
+	case "utf-8":
 		if i := invalidUTF8(in); i >= 0 {
 			res.Error = fmt.Sprintf("[R10] the body is not valid UTF-8 (first bad byte at offset %d, 0x%02X): the client cannot convert it and the data will be garbled on device", i, in[i])
 			res.Warnings = append(res.Warnings, abi.Warning{Rule: "R10", Message: res.Error,
 				Fix: "serve valid UTF-8, or declare the real charset in Content-Type"})
 		}
-	} else {
-		dec, err := enc.NewDecoder().Bytes(in)
-		lossy := err != nil || (bytes.Contains(dec, []byte("\uFFFD")) && !roundTrips(enc, dec, in))
-		if lossy {
-			res.Error = fmt.Sprintf("[R10] the body could not be converted from %s to UTF-8 (%s): the conversion fails on device too", name, lossReason(err, dec))
-			res.Warnings = append(res.Warnings, abi.Warning{Rule: "R10", Message: res.Error,
-				Fix: "serve UTF-8 (Content-Type: ...; charset=utf-8)"})
-		} else {
-			out = dec
-			res.Converted = true
-			how := map[string]string{"content-type": "declared in Content-Type", "bom": "from its byte-order mark", "meta": "from its <meta charset>", "guess": "guessed: no charset declared and not UTF-8"}[res.Source]
-			res.Warnings = append(res.Warnings, abi.Warning{Rule: "R10",
-				Message: fmt.Sprintf("[R10] the body is %s (%s) and was converted to UTF-8; the client converts too, but conversion may fail on device", name, how),
-				Fix:     "serve UTF-8 (Content-Type: ...; charset=utf-8)"})
+		return finish(res, in)
+	case "replacement":
+		// The standard's decoder for labels such as iso-2022-kr: one
+		// U+FFFD for the whole body, i.e. a failed conversion.
+		if len(in) == 0 {
+			return converted(res, in)
 		}
+		return failed(res, in, 1)
+	case "x-user-defined":
+		out := make([]byte, 0, len(in)+len(in)/2)
+		for _, c := range in {
+			if c < 0x80 {
+				out = append(out, c)
+			} else {
+				out = utf8.AppendRune(out, 0xF780+rune(c)-0x80)
+			}
+		}
+		return converted(res, out)
 	}
+	res.Decode = name
+	return res, nil
+}
+
+// Converted finishes R10 for a body the host converted from req.Decoded
+// (Process's Decode); in is the converted UTF-8, or the raw body when
+// req.Invalid is not 0. It answers an error for a message no host should
+// send.
+func Converted(req abi.BodyRequest, in []byte) (abi.BodyResult, []byte, error) {
+	switch {
+	case req.Decoded == "utf-8" || req.Decoded == "replacement" || req.Decoded == "x-user-defined" || canonical[req.Decoded] == "":
+		return abi.BodyResult{}, nil, fmt.Errorf("decoded: %q is not a charset the host converts", req.Decoded)
+	case !validSource[req.Source]:
+		return abi.BodyResult{}, nil, fmt.Errorf("source: %q is none of content-type, bom, meta, guess", req.Source)
+	case req.Invalid < -1:
+		return abi.BodyResult{}, nil, fmt.Errorf("invalid: %d", req.Invalid)
+	case req.Invalid == 0 && !utf8.Valid(in):
+		return abi.BodyResult{}, nil, fmt.Errorf("the converted body is not UTF-8")
+	}
+	res := abi.BodyResult{Charset: req.Decoded, Source: req.Source}
+	if req.Invalid == -1 {
+		res.Warnings = append(res.Warnings, abi.Warning{Rule: "R10",
+			Message: fmt.Sprintf("[R10] the body is %s (%s); this browser has no decoder for it, so mpnet passes it on unconverted. The client converts it, but conversion may fail on device", req.Decoded, how[req.Source]),
+			Fix:     "serve UTF-8 (Content-Type: ...; charset=utf-8)"})
+		return res, in, nil
+	}
+	if req.Invalid > 0 {
+		r, out := failed(res, in, req.Invalid)
+		return r, out, nil
+	}
+	r, out := converted(res, in)
+	return r, out, nil
+}
+
+var validSource = map[string]bool{"content-type": true, "bom": true, "meta": true, "guess": true}
+
+// canonical holds the encodings' names (the labels table's values).
+var canonical = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range labels {
+		m[n] = n
+	}
+	return m
+}()
+
+var how = map[string]string{"content-type": "declared in Content-Type", "bom": "from its byte-order mark", "meta": "from its <meta charset>", "guess": "guessed: no charset declared and not UTF-8"}
+
+// converted reports a successful conversion and finishes with the UTF-8.
+func converted(res abi.BodyResult, out []byte) (abi.BodyResult, []byte) {
+	res.Converted = true
+	res.Warnings = append(res.Warnings, abi.Warning{Rule: "R10",
+		Message: fmt.Sprintf("[R10] the body is %s (%s) and was converted to UTF-8; the client converts too, but conversion may fail on device", res.Charset, how[res.Source]),
+		Fix:     "serve UTF-8 (Content-Type: ...; charset=utf-8)"})
+	return finish(res, out)
+}
+
+// failed reports a failed conversion (invalid byte sequences); the raw body is delivered.
+func failed(res abi.BodyResult, raw []byte, invalid int) (abi.BodyResult, []byte) {
+	res.Error = fmt.Sprintf("[R10] the body could not be converted from %s to UTF-8 (%d byte sequences are not valid in that charset): the conversion fails on device too", res.Charset, invalid)
+	res.Warnings = append(res.Warnings, abi.Warning{Rule: "R10", Message: res.Error,
+		Fix: "serve UTF-8 (Content-Type: ...; charset=utf-8)"})
+	return finish(res, raw)
+}
+
+// finish removes exactly one leading UTF-8 BOM, as the client does.
+func finish(res abi.BodyResult, out []byte) (abi.BodyResult, []byte) {
 	if bytes.HasPrefix(out, bom) {
 		out = out[len(bom):]
 		res.BOMStripped = true
@@ -132,18 +199,4 @@ func invalidUTF8(b []byte) int {
 		i += n
 	}
 	return -1
-}
-
-// roundTrips reports whether encoding dec gives back the input exactly, i.e.
-// the U+FFFD in dec were in the input, not produced by failed conversion.
-func roundTrips(enc encoding.Encoding, dec, in []byte) bool {
-	back, err := enc.NewEncoder().Bytes(dec)
-	return err == nil && bytes.Equal(back, in)
-}
-
-func lossReason(err error, dec []byte) string {
-	if err != nil {
-		return err.Error()
-	}
-	return fmt.Sprintf("%d byte sequences are not valid in that charset", bytes.Count(dec, []byte("\uFFFD")))
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"mpnet/abi"
+	hostdecode "mpnet/internal/decode"
 )
 
 const fuzzConfig = `{"files":[{"name":"mpnet.json","content":"{\"appid\":\"wx0123456789abcdef\",\"domains\":{\"request\":[\"https://api.example.com\"],\"socket\":[\"wss://ws.example.com\"]},\"networkTimeout\":{\"request\":1000}}"}]}`
@@ -97,7 +99,11 @@ func FuzzBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ct string, body []byte) {
 		s := New()
 		hdr, _ := json.Marshal(abi.BodyRequest{ContentType: ct})
-		out := s.Body(abi.Frame(hdr, body))
+		// The whole exchange a native host runs, conversion included.
+		out, err := hostdecode.Body(func(m []byte) ([]byte, error) { return s.Body(m), nil }, abi.Frame(hdr, body))
+		if err != nil {
+			t.Fatal(err)
+		}
 		h, payload, err := abi.Unframe(out)
 		if err != nil {
 			t.Fatal(err)
@@ -109,6 +115,12 @@ func FuzzBody(f *testing.F) {
 		}
 		if r.Error != "" && !bytes.Equal(payload, body) && !bytes.Equal(payload, bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))) {
 			t.Fatalf("failed conversion must deliver the raw body")
+		}
+		if r.Decode != "" {
+			t.Fatalf("the exchange ended with a request to convert from %s", r.Decode)
+		}
+		if r.Error == "" && !utf8.Valid(payload) {
+			t.Fatalf("R10: a body without error is handed over as UTF-8; got %q (%+v)", payload, r)
 		}
 	})
 }

@@ -243,7 +243,9 @@ func (s *Instance) Idle() bool { return s.eng == nil || s.eng.Idle() }
 
 // Body handles a framed body message: a little-endian uint32 header length,
 // an abi.BodyRequest header, then the raw body. The answer has the same
-// framing: abi.BodyResult header, then the body to deliver.
+// framing: abi.BodyResult header, then the body to deliver; or, for a body
+// the host must convert (BodyResult.Decode), no body, and the host sends
+// the converted body back with BodyRequest.Decoded set.
 func (s *Instance) Body(msg []byte) []byte {
 	return s.guard("body", func() []byte {
 		hdr, raw, err := abi.Unframe(msg)
@@ -258,6 +260,13 @@ func (s *Instance) Body(msg []byte) []byte {
 		}
 		if len(raw) > body.MaxSize {
 			return abi.Frame(errorJSON("bad_message", "body: %d bytes, at most %d", len(raw), body.MaxSize), nil)
+		}
+		if req.Decoded != "" {
+			res, out, err := body.Converted(req, raw)
+			if err != nil {
+				return abi.Frame(errorJSON("bad_message", "body: %v", err), nil)
+			}
+			return abi.Frame(wire.AppendBodyResult(nil, &res), out)
 		}
 		res, out := body.Process(req, raw)
 		return abi.Frame(wire.AppendBodyResult(nil, &res), out)

@@ -37,7 +37,7 @@ type agentEntry struct {
 // certificate chains or probe TLS versions itself:
 //
 //	GET /v1/cert?host=H&port=P -> {"facts": abi.TLSFacts, "verdict": abi.TLSVerdict}
-//	GET /v1/version            -> {"abi": 1, "sha256": "..."}
+//	GET /v1/version            -> {"abi": 2, "sha256": "..."}
 //
 // It listens on loopback only and answers only extension origins (CORS).
 func (e *env) agent(args []string) error {

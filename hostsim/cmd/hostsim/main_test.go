@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"mpnet/abi"
 	"mpnet/internal/buildwasm"
 )
 
@@ -268,11 +269,11 @@ func TestVersion(t *testing.T) {
 		ABI    int
 		SHA256 string
 	}
-	if err := json.Unmarshal([]byte(out), &v); err != nil || code != 0 || v.ABI != 1 || len(v.SHA256) != 64 {
+	if err := json.Unmarshal([]byte(out), &v); err != nil || code != 0 || v.ABI != abi.Version || len(v.SHA256) != 64 {
 		t.Fatalf("exit %d %v %s", code, err, out)
 	}
 	code, out, _ = cli(t, "version")
-	if code != 0 || !strings.Contains(out, "sha256: "+v.SHA256) || !strings.Contains(out, "abi:    1") {
+	if code != 0 || !strings.Contains(out, "sha256: "+v.SHA256) || !strings.Contains(out, fmt.Sprintf("abi:    %d", abi.Version)) {
 		t.Errorf("version: %s", out)
 	}
 }

@@ -1,0 +1,32 @@
+package serve
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The module leaves charset conversion to its hosts (policy/body,
+// internal/decode, wasm/loader.js): it must not link the legacy encodings'
+// tables or the HTML tokenizer again, which were a sixth of its size.
+func TestModuleLinksNoCharsetTables(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	cmd := exec.Command("go", "list", "-deps", "mpnet/wasm")
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 20 {
+		t.Fatalf("go list answered %d packages", len(deps))
+	}
+	for _, p := range deps {
+		if strings.HasPrefix(p, "golang.org/x/text/encoding") || strings.HasPrefix(p, "golang.org/x/net/html") || p == "golang.org/x/text/language" {
+			t.Errorf("the module links %s", p)
+		}
+	}
+}
