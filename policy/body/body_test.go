@@ -154,3 +154,17 @@ func TestConverted(t *testing.T) {
 		t.Fatal("source file is not UTF-8")
 	}
 }
+
+// Prescan answers nothing or an encoding's name, never UTF-16 or
+// x-user-defined, on any bytes.
+func FuzzPrescan(f *testing.F) {
+	f.Add([]byte(`<meta charset="gbk">`))
+	f.Add([]byte(`<!--<meta charset=big5>--><meta http-equiv=content-type content="text/html;charset='euc-kr'">`))
+	f.Add([]byte(`<a href='x' <meta/charset=utf-16>`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n := Prescan(b)
+		if n != "" && canonical[n] != n || n == "utf-16le" || n == "utf-16be" || n == "x-user-defined" {
+			t.Fatalf("Prescan(%q) = %q", b, n)
+		}
+	})
+}
