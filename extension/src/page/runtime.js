@@ -21,7 +21,7 @@ const native = {
 // The module's bytes, base64: wasm.js (written by build/bundle.mjs) runs
 // just before this script in the same world and leaves them in a global,
 // taken away here before any page script can run. A separate script, so that
-// V8 can drop its 7.6 MB source once the string is decoded (this script's
+// V8 can drop its source (megabytes) once the string is decoded (this script's
 // own source stays alive with its functions); for the same reason the
 // binding below is emptied as soon as the string is read, since it lives as
 // long as the runtime's functions do.
