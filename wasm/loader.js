@@ -21,6 +21,9 @@ const EXPORTS = ["mpnet_abi_version", "mpnet_buffer", "mpnet_configure", "mpnet_
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+// Taken when the loader runs (at document start in the page runtime), so a
+// page script that replaces TextDecoder later cannot change R10's conversion.
+const Decoder = TextDecoder;
 
 /** An error answer of the module ({"error":{"code","message"}}). */
 export class ModuleError extends Error {
@@ -330,13 +333,13 @@ export function decodeBody(charset, raw) {
   if (charset === "gbk") charset = "gb18030";
   let text;
   try {
-    text = new TextDecoder(charset, { ignoreBOM: true }).decode(raw);
+    text = new Decoder(charset, { ignoreBOM: true }).decode(raw);
   } catch (e) {
     return { bytes: raw, invalid: -1 };
   }
   if (text.includes("\uFFFD")) {
     try {
-      new TextDecoder(charset, { fatal: true, ignoreBOM: true }).decode(raw);
+      new Decoder(charset, { fatal: true, ignoreBOM: true }).decode(raw);
     } catch (e) {
       let n = 0;
       for (let i = text.indexOf("\uFFFD"); i >= 0; i = text.indexOf("\uFFFD", i + 1)) n++;
