@@ -96,6 +96,18 @@ test("R10: GBK is converted and one BOM removed (fetch and XHR)", async () => {
     r.send();
   }), stack.fx.byName.valid.url.replace(/\/$/, "") + "/gbk");
   assert.equal(x, "你好，世界");
+  // The conversion is the browser's TextDecoder as it was at document
+  // start: a page script replacing it later changes nothing.
+  const y = await page.evaluate(async (u) => {
+    const original = window.TextDecoder;
+    window.TextDecoder = class { constructor() { throw new Error("a polyfill"); } };
+    try {
+      return await (await fetch(u)).text();
+    } finally {
+      window.TextDecoder = original;
+    }
+  }, stack.fx.byName.valid.url.replace(/\/$/, "") + "/gbk");
+  assert.equal(y, "你好，世界");
 });
 
 test("R11: a 4xx/5xx answer is a success callback, with a reminder", async () => {
