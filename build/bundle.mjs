@@ -48,7 +48,10 @@ export async function bundle(opts) {
   // wasm.js carries the module's bytes (base64) to the page runtime, which
   // runs right after it in the MAIN world and compiles them at document
   // start: no fetch of the extension's file, no wait for the bridge.
-  writeFileSync(path.join(out, "wasm.js"), `globalThis.__mpnetWasm = ${JSON.stringify(readFileSync(opts.wasm).toString("base64"))};\n`);
+  // The base64 is the comment of an empty function, read back with
+  // toString(): V8 skips a comment far faster than it scans a string
+  // literal of megabytes (docs/RATIONALE.md). Base64 has no "*/".
+  writeFileSync(path.join(out, "wasm.js"), `globalThis.__mpnetWasm = function () {/*${readFileSync(opts.wasm).toString("base64")}*/};\n`);
   await build({ ...common, entryPoints: [path.join(root, "extension/src/bridge.js")], outfile: path.join(out, "bridge.js"), format: "iife" });
   await build({ ...common, entryPoints: [path.join(root, "extension/src/background.js")], outfile: path.join(out, "background.js"), format: "esm" });
   const uiDir = path.join(root, "extension/ui");

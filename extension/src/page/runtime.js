@@ -19,8 +19,11 @@ const native = {
 };
 
 // The module's bytes, base64: wasm.js (written by build/bundle.mjs) runs
-// just before this script in the same world and leaves them in a global,
-// taken away here before any page script can run. A separate script, so that
+// just before this script in the same world and leaves them in a global, as
+// the comment of an empty function (V8 skips a comment much faster than it
+// scans a string literal), taken away here before any page script can run
+// (so neither the global nor Function.prototype.toString can have been
+// replaced by the page). A separate script, so that
 // V8 can drop its source (megabytes) once the string is decoded (this script's
 // own source stays alive with its functions); for the same reason the
 // binding below is emptied as soon as the string is read, since it lives as
@@ -32,8 +35,15 @@ delete globalThis.__mpnetWasm;
 // bridge's first message, with no fetch (so neither the page's CSP nor a
 // fetch replaced by page code matters).
 function compileEmbedded() {
-  const b64 = wasmBase64;
+  let b64 = wasmBase64;
   wasmBase64 = null;
+  if (typeof b64 === "function") {
+    // wasm.js: the base64 is the function's only comment.
+    const src = Function.prototype.toString.call(b64);
+    const start = src.indexOf("/*");
+    const end = src.lastIndexOf("*/");
+    b64 = start >= 0 && end > start ? src.slice(start + 2, end) : null;
+  }
   if (typeof b64 !== "string") return Promise.reject(new Error("the module's bytes (wasm.js) did not run before the page runtime"));
   try {
     let bytes;
