@@ -36,7 +36,7 @@ function parseArgs(argv) {
   return o;
 }
 
-const KEYS = ["documentStart", "compileStarted", "compiled", "instantiated", "ready"];
+const KEYS = ["documentStart", "compileStarted", "asked", "init", "hello", "compiled", "instantiated", "configured", "ready"];
 const mark = (m, k) => (k === "ready" ? m.ready : m.timings && m.timings[k]);
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]; };
 
