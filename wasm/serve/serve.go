@@ -35,25 +35,34 @@ type Instance struct {
 	// valid until the next call, which is the ABI's contract anyway.
 	out []byte
 	// answers memoises Check: the same message under the same
-	// configuration always gets the same answer (bounded like the Judger's
-	// memo, dropped on configure). Keyed by the message's hash (one hash
-	// per call serves both memos) and checked against the message.
-	answers map[uint64]answer
+	// configuration always gets the same answer (dropped on configure). A
+	// direct-mapped table indexed by the message's hash (one hash per call
+	// serves both memos; a slot's message is compared before use), as
+	// many slots as the Judger's memo: no map to hash into again, nothing
+	// to allocate on a miss.
+	answers [policy.MemoSize]answer
 	// templates holds each origin's encoded answer template, cut at its
 	// placeholders (see policy.Judger.Template), dropped on configure.
 	templates map[policy.OriginKey]*template
 	// seen: hashes of messages answered from a template once, so that the
 	// second time their answer is memoised too (a collision only memoises
-	// an answer early).
-	seen map[uint64]struct{}
+	// an answer early), direct-mapped like answers.
+	seen [policy.MemoSize]uint64
 	seed maphash.Seed
 	// ev is Step's decoded event, reused (a local escaped to the heap on
 	// every call through the strict decoder's interface).
 	ev abi.Event
 }
 
-// answer is a memoised Check answer and the message it answers.
-type answer struct{ msg, out []byte }
+// answer is a memoised Check answer, the message it answers and the
+// message's hash.
+type answer struct {
+	h        uint64
+	msg, out []byte
+}
+
+// slot is the index of hash h in the direct-mapped memos.
+func slot(h uint64) uint64 { return h % policy.MemoSize }
 
 // New returns an unconfigured instance.
 func New() *Instance { return &Instance{seed: maphash.MakeSeed()} }
@@ -125,7 +134,7 @@ func (s *Instance) Configure(msg []byte) []byte {
 		c, probs := config.Compile(l)
 		if !req.DryRun {
 			s.cfg, s.judger = c, policy.NewJudger(c)
-			s.answers, s.templates, s.seen = map[uint64]answer{}, map[policy.OriginKey]*template{}, map[uint64]struct{}{}
+			s.answers, s.templates, s.seen = [policy.MemoSize]answer{}, map[policy.OriginKey]*template{}, [policy.MemoSize]uint64{}
 			if s.eng == nil {
 				s.eng = policy.NewEngine(c)
 			} else {
@@ -145,7 +154,7 @@ func (s *Instance) Check(msg []byte) []byte {
 			return errorJSON("not_configured", "check: no configuration loaded (call mpnet_configure first)")
 		}
 		h := maphash.Bytes(s.seed, msg)
-		if a, ok := s.answers[h]; ok && bytes.Equal(a.msg, msg) {
+		if a := &s.answers[slot(h)]; a.h == h && a.out != nil && bytes.Equal(a.msg, msg) {
 			return a.out
 		}
 		var req abi.CheckRequest
@@ -162,8 +171,8 @@ func (s *Instance) Check(msg []byte) []byte {
 				policy.Remember(s.templates, key, tm)
 			}
 			s.out = tm.fill(s.out[:0], req.URL)
-			if _, again := s.seen[h]; !again {
-				policy.Remember(s.seen, h, struct{}{})
+			if seen := &s.seen[slot(h)]; *seen != h|1 {
+				*seen = h | 1 // never 0, the empty slot
 				return s.out
 			}
 			return s.keep(h, msg, s.out)
@@ -182,9 +191,8 @@ func (s *Instance) Check(msg []byte) []byte {
 
 // keep memoises the answer to a message seen for the second time.
 func (s *Instance) keep(h uint64, msg, out []byte) []byte {
-	a := answer{msg: bytes.Clone(msg), out: bytes.Clone(out)}
-	policy.Remember(s.answers, h, a)
-	return a.out
+	s.answers[slot(h)] = answer{h: h, msg: bytes.Clone(msg), out: bytes.Clone(out)}
+	return s.answers[slot(h)].out
 }
 
 // Step handles an abi.Event and answers an abi.StepResult, valid until the
