@@ -3,6 +3,8 @@ package serve
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math/rand"
 	"testing"
 
 	"mpnet/abi"
@@ -47,5 +49,44 @@ func TestCheckAnswersEqualPlainJudging(t *testing.T) {
 	}
 	if len(s.templates) < 5 {
 		t.Fatalf("only %d answer templates: the splice path is barely tested", len(s.templates))
+	}
+}
+
+// The direct-mapped memos overwrite slots: with many more messages than
+// slots, each asked twice and in a shuffled order, every answer is still
+// the plain judgement of its own message.
+func TestCheckMemoSlotsNeverMixAnswers(t *testing.T) {
+	s := New()
+	if out := s.Configure([]byte(fuzzConfig)); !bytes.Contains(out, []byte(`"ok":true`)) {
+		t.Fatal(string(out))
+	}
+	var msgs [][]byte
+	for i := 0; i < 1000; i++ {
+		host := []string{"api.example.com", "evil.example.com", "127.0.0.1"}[i%3]
+		msg, _ := json.Marshal(abi.CheckRequest{API: "request", URL: fmt.Sprintf("https://%s/item/%d", host, i)})
+		msgs = append(msgs, msg)
+	}
+	order := rand.New(rand.NewSource(7)).Perm(2 * len(msgs))
+	memoised := 0
+	for _, k := range order {
+		msg := msgs[k%len(msgs)]
+		got := bytes.Clone(s.Check(msg))
+		var req abi.CheckRequest
+		json.Unmarshal(msg, &req)
+		d, err := policy.Judge(s.cfg, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := wire.AppendDecision(nil, &d); !bytes.Equal(got, want) {
+			t.Fatalf("%s:\n got %s\nwant %s", msg, got, want)
+		}
+	}
+	for i := range s.answers {
+		if s.answers[i].out != nil {
+			memoised++
+		}
+	}
+	if memoised < len(s.answers)/2 {
+		t.Fatalf("only %d of %d memo slots used: the memo path is barely tested", memoised, len(s.answers))
 	}
 }
