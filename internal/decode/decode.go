@@ -23,6 +23,12 @@ import (
 // is failed only when encoding the output again does not give the input
 // back.
 func Bytes(charset string, raw []byte) (out []byte, invalid int) {
+	// The standard's gbk decoder is its gb18030 decoder; x/text's GBK
+	// decoder refuses GB18030's four-byte sequences (as does the browser
+	// loader's Node, whence the same mapping in wasm/loader.js).
+	if charset == "gbk" {
+		charset = "gb18030"
+	}
 	enc, err := htmlindex.Get(charset)
 	if err != nil {
 		return nil, -1

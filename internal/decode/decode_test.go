@@ -26,6 +26,8 @@ func TestBytes(t *testing.T) {
 		// A U+FFFD the body itself encodes (GB18030 0x84 0x31 0xA4 0x37) is
 		// not a failed conversion.
 		{"gb18030", []byte{0x84, 0x31, 0xa4, 0x37}, "\uFFFD", 0},
+		// gbk is decoded as the standard says: with gb18030's decoder.
+		{"gbk", []byte{0x94, 0x39, 0xfc, 0x36}, "😀", 0},
 	}
 	for _, c := range cases {
 		out, invalid := Bytes(c.charset, c.in)
