@@ -9,7 +9,7 @@ import (
 
 // scanner reads the canonical subset of JSON the fast decoders accept. Any
 // method returning false means "not canonical": the caller gives up and the
-// message goes to encoding/json.
+// message goes to the strict decoders.
 type scanner struct {
 	b []byte
 	i int
@@ -65,7 +65,7 @@ func (s *scanner) key() ([]byte, bool) {
 }
 
 // str reads a string value; \u escapes, control characters and invalid
-// UTF-8 are left to encoding/json.
+// UTF-8 are left to the strict decoders.
 func (s *scanner) str() (string, bool) {
 	if !s.byte('"') {
 		return "", false
@@ -245,7 +245,7 @@ func (s *scanner) end() bool {
 
 // DecodeEvent decodes msg into ev when msg is canonical (see the package
 // comment) and reports whether it did; ev is unspecified when it did not.
-// Events carrying "tls" always go to encoding/json.
+// Events carrying "tls" always go to the strict decoder.
 func DecodeEvent(msg []byte, ev *abi.Event) bool {
 	*ev = abi.Event{}
 	s := scanner{b: msg}
@@ -495,7 +495,8 @@ func DecodeStepResult(msg []byte, r *abi.StepResult) bool {
 
 // DecodeConfigureRequest decodes an abi.ConfigureRequest made of files
 // (the form page runtimes send on every load) when msg is canonical, like
-// DecodeEvent; requests carrying a structured "config" go to encoding/json.
+// DecodeEvent; requests carrying a structured "config" go to the strict
+// decoder.
 func DecodeConfigureRequest(msg []byte, r *abi.ConfigureRequest) bool {
 	*r = abi.ConfigureRequest{}
 	s := scanner{b: msg}

@@ -1,17 +1,21 @@
-// Package wire is a fast, allocation-light JSON codec for the ABI messages
-// on the hot path (one per network call): abi.Event and abi.CheckRequest in,
-// abi.StepResult and abi.Decision out.
+// Package wire is the module's JSON codec for the ABI messages: fast,
+// allocation-light paths for the messages of every network call
+// (abi.Event and abi.CheckRequest in, abi.StepResult and abi.Decision out),
+// and strict decoders and encoders for all the others, so that the module
+// does not link encoding/json.
 //
 // It is not a second definition of the wire format: the encoders produce
-// byte for byte what encoding/json's Marshal produces for the same value,
-// and the decoders accept only a canonical subset of JSON (exact field
+// byte for byte what encoding/json's Marshal produces for the same value;
+// the fast decoders accept only a canonical subset of JSON (exact field
 // names, no duplicates, plain numbers) and report false for anything else,
-// so that the caller falls back to strict encoding/json, which then gives
-// the same value or the error it always gave. Differential tests and fuzz
-// targets hold both promises.
+// so that the caller falls back to the strict decoders (strict.go), which
+// take what encoding/json with DisallowUnknownFields takes, into the same
+// values. Differential tests against encoding/json and fuzz targets hold
+// these promises.
 //
 // Why it exists: under wazero a strict encoding/json decode of one small
-// event cost more than the rest of a decision (see docs/RATIONALE.md).
+// event cost more than the rest of a decision, and encoding/json was an
+// eighth of the module (see docs/RATIONALE.md).
 package wire
 
 import (
@@ -348,5 +352,66 @@ func AppendBodyResult(dst []byte, r *abi.BodyResult) []byte {
 	}
 	o.strOmit("error", r.Error)
 	o.strOmit("decode", r.Decode)
+	return o.close()
+}
+
+// AppendStatus appends an abi.Status as encoding/json encodes it.
+func AppendStatus(dst []byte, s *abi.Status) []byte {
+	o := open(dst)
+	o.int("abi", int64(s.ABI))
+	o.bool("configured", s.Configured)
+	o.str("mode", s.Mode)
+	o.int("inFlight", int64(s.InFlight))
+	o.int("queued", int64(s.Queued))
+	o.int("sockets", int64(s.Sockets))
+	o.bool("hidden", s.Hidden)
+	o.int("now", s.Now)
+	return o.close()
+}
+
+// AppendErrorResult appends an abi.ErrorResult as encoding/json encodes it.
+func AppendErrorResult(dst []byte, r *abi.ErrorResult) []byte {
+	o := open(dst)
+	o.key("error")
+	e := open(o.b)
+	e.str("code", r.Error.Code)
+	e.str("message", r.Error.Message)
+	o.b = e.close()
+	return o.close()
+}
+
+// AppendTLSVerdict appends an abi.TLSVerdict as encoding/json encodes it.
+func AppendTLSVerdict(dst []byte, v *abi.TLSVerdict) []byte {
+	o := open(dst)
+	o.str("host", v.Host)
+	o.int("port", int64(v.Port))
+	o.bool("ok", v.OK)
+	o.key("ios")
+	o.b = appendPlatform(o.b, &v.IOS)
+	o.key("android")
+	o.b = appendPlatform(o.b, &v.Android)
+	o.key("findings")
+	o.b = appendList(o.b, v.Findings, appendTLSFinding)
+	o.str("errMsg", v.ErrMsg)
+	return o.close()
+}
+
+func appendPlatform(dst []byte, p *abi.PlatformResult) []byte {
+	o := open(dst)
+	o.bool("ok", p.OK)
+	o.key("fails")
+	o.b = appendStrings(o.b, p.Fails)
+	return o.close()
+}
+
+func appendTLSFinding(dst []byte, f *abi.TLSFinding) []byte {
+	o := open(dst)
+	o.str("rule", f.Rule)
+	o.str("check", f.Check)
+	o.str("severity", f.Severity)
+	o.key("platforms")
+	o.b = appendStrings(o.b, f.Platforms)
+	o.str("message", f.Message)
+	o.str("fix", f.Fix)
 	return o.close()
 }

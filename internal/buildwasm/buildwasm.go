@@ -76,9 +76,9 @@ func Build(out string) error {
 }
 
 // Snapshot pre-initialises a freshly built module (internal/wasmsnap): the Go
-// runtime's start-up and the package initialisers run once, here, and so do
-// the first uses of encoding/json's per-type caches (a dry-run configure), so
-// that neither runs again in every page that loads the module.
+// runtime's start-up and the package initialisers run once, here, and so
+// does a dry-run configure (whatever it sets up lazily: maps grown, memos
+// made), so that none of it runs again in every page that loads the module.
 func Snapshot(bin []byte) ([]byte, error) {
 	return wasmsnap.Snapshot(context.Background(), bin, warm)
 }

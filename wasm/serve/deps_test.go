@@ -8,9 +8,10 @@ import (
 )
 
 // The module leaves charset conversion to its hosts (policy/body,
-// internal/decode, wasm/loader.js): it must not link the legacy encodings'
-// tables or the HTML tokenizer again, which were a sixth of its size.
-func TestModuleLinksNoCharsetTables(t *testing.T) {
+// internal/decode, wasm/loader.js) and reads and writes JSON with
+// abi/wire only: it must not link the legacy encodings' tables, the HTML
+// tokenizer or encoding/json again (a sixth and an eighth of its size).
+func TestModuleLinksNoCharsetTablesNorEncodingJSON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
 	}
@@ -25,7 +26,7 @@ func TestModuleLinksNoCharsetTables(t *testing.T) {
 		t.Fatalf("go list answered %d packages", len(deps))
 	}
 	for _, p := range deps {
-		if strings.HasPrefix(p, "golang.org/x/text/encoding") || strings.HasPrefix(p, "golang.org/x/net/html") || p == "golang.org/x/text/language" {
+		if strings.HasPrefix(p, "golang.org/x/text/encoding") || strings.HasPrefix(p, "golang.org/x/net/html") || p == "golang.org/x/text/language" || p == "encoding/json" {
 			t.Errorf("the module links %s", p)
 		}
 	}

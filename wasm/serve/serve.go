@@ -11,7 +11,6 @@ package serve
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"hash/maphash"
 
@@ -68,32 +67,16 @@ func slot(h uint64) uint64 { return h % policy.MemoSize }
 func New() *Instance { return &Instance{seed: maphash.MakeSeed()} }
 
 func errorJSON(code, format string, a ...any) []byte {
-	b, _ := json.Marshal(abi.ErrorResult{Error: abi.ErrorInfo{Code: code, Message: fmt.Sprintf(format, a...)}})
-	return b
+	return wire.AppendErrorResult(nil, &abi.ErrorResult{Error: abi.ErrorInfo{Code: code, Message: fmt.Sprintf(format, a...)}})
 }
 
-func marshal(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return errorJSON("internal", "encoding the answer: %v", err)
-	}
-	return b
-}
-
-// decode reads a JSON message strictly: unknown fields are errors.
-func decode(msg []byte, v any) error {
+// strictly runs one of wire's strict decoders (the module does not link
+// encoding/json: docs/RATIONALE.md) on a message of bounded size.
+func strictly[T any](msg []byte, v *T, dec func([]byte, *T) error) error {
 	if len(msg) > MaxMessage {
 		return fmt.Errorf("message is %d bytes, at most %d", len(msg), MaxMessage)
 	}
-	dec := json.NewDecoder(bytes.NewReader(msg))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("extra data after the JSON message")
-	}
-	return nil
+	return dec(msg, v)
 }
 
 // guard recovers a panic in fn, replaces the engine and answers "internal".
@@ -114,7 +97,7 @@ func (s *Instance) Configure(msg []byte) []byte {
 	return s.guard("configure", func() []byte {
 		var req abi.ConfigureRequest
 		if len(msg) > MaxMessage || !wire.DecodeConfigureRequest(msg, &req) {
-			if err := decode(msg, &req); err != nil {
+			if err := strictly(msg, &req, wire.StrictConfigureRequest); err != nil {
 				return errorJSON("bad_message", "configure: %v", err)
 			}
 		}
@@ -159,7 +142,7 @@ func (s *Instance) Check(msg []byte) []byte {
 		}
 		var req abi.CheckRequest
 		if !wire.DecodeCheckRequest(msg, &req) {
-			if err := decode(msg, &req); err != nil {
+			if err := strictly(msg, &req, wire.StrictCheckRequest); err != nil {
 				return errorJSON("bad_message", "check: %v", err)
 			}
 		}
@@ -205,7 +188,7 @@ func (s *Instance) Step(msg []byte) []byte {
 		ev := &s.ev
 		if !wire.DecodeEvent(msg, ev) {
 			*ev = abi.Event{}
-			if err := decode(msg, ev); err != nil {
+			if err := strictly(msg, ev, wire.StrictEvent); err != nil {
 				return errorJSON("bad_message", "step: %v", err)
 			}
 		}
@@ -223,7 +206,7 @@ func (s *Instance) Step(msg []byte) []byte {
 func (s *Instance) JudgeTLS(msg []byte) []byte {
 	return s.guard("judge_tls", func() []byte {
 		var f abi.TLSFacts
-		if err := decode(msg, &f); err != nil {
+		if err := strictly(msg, &f, wire.StrictTLSFacts); err != nil {
 			return errorJSON("bad_message", "judge_tls: %v", err)
 		}
 		if f.Host == "" {
@@ -232,7 +215,8 @@ func (s *Instance) JudgeTLS(msg []byte) []byte {
 		if len(f.Chain) > 64 || len(f.Versions) > 16 {
 			return errorJSON("bad_message", "judge_tls: %d certificates and %d version probes, at most 64 and 16", len(f.Chain), len(f.Versions))
 		}
-		return marshal(tlsjudge.Judge(f))
+		v := tlsjudge.Judge(f)
+		return wire.AppendTLSVerdict(nil, &v)
 	})
 }
 
@@ -240,9 +224,10 @@ func (s *Instance) JudgeTLS(msg []byte) []byte {
 func (s *Instance) Status() []byte {
 	return s.guard("status", func() []byte {
 		if s.eng == nil {
-			return marshal(abi.Status{ABI: abi.Version})
+			return wire.AppendStatus(nil, &abi.Status{ABI: abi.Version})
 		}
-		return marshal(s.eng.Status())
+		st := s.eng.Status()
+		return wire.AppendStatus(nil, &st)
 	})
 }
 
@@ -262,7 +247,7 @@ func (s *Instance) Body(msg []byte) []byte {
 		}
 		var req abi.BodyRequest
 		if !wire.DecodeBodyRequest(hdr, &req) {
-			if err := decode(hdr, &req); err != nil {
+			if err := strictly(hdr, &req, wire.StrictBodyRequest); err != nil {
 				return abi.Frame(errorJSON("bad_message", "body: %v", err), nil)
 			}
 		}
