@@ -73,8 +73,17 @@ type sdec struct {
 
 func (d *sdec) fail(format string, a ...any) {
 	if d.err == nil {
-		d.err = fmt.Errorf("json offset %d: %s", d.i, fmt.Sprintf(format, a...))
+		d.err = fmt.Errorf("%s (JSON, at byte %d)", fmt.Sprintf(format, a...), d.i)
 	}
+}
+
+// in prefixes an error with the object it is about ("" for the message
+// itself).
+func in(what string) string {
+	if what == "" {
+		return ""
+	}
+	return what + ": "
 }
 
 func (d *sdec) ws() {
@@ -140,7 +149,7 @@ func (d *sdec) object(what string, field func(key string) bool) {
 		return
 	}
 	if d.next() != '{' {
-		d.fail("%s: want an object, got %s", what, d.kind())
+		d.fail("%swant an object, got %s", in(what), d.kind())
 		return
 	}
 	d.i++
@@ -150,7 +159,7 @@ func (d *sdec) object(what string, field func(key string) bool) {
 	}
 	for d.err == nil {
 		if d.next() != '"' {
-			d.fail("%s: want a field name, got %s", what, d.kind())
+			d.fail("%swant a field name, got %s", in(what), d.kind())
 			return
 		}
 		key, ok := d.string()
@@ -158,12 +167,12 @@ func (d *sdec) object(what string, field func(key string) bool) {
 			return
 		}
 		if d.next() != ':' {
-			d.fail("%s: want ':' after %q", what, key)
+			d.fail("%swant ':' after %q", in(what), key)
 			return
 		}
 		d.i++
 		if !field(key) {
-			d.fail("%s: unknown field %q", what, key)
+			d.fail("%sunknown field %q", in(what), key)
 			return
 		}
 		if d.err != nil {
@@ -176,7 +185,7 @@ func (d *sdec) object(what string, field func(key string) bool) {
 			d.i++
 			return
 		default:
-			d.fail("%s: want ',' or '}' after field %q", what, key)
+			d.fail("%swant ',' or '}' after field %q", in(what), key)
 			return
 		}
 	}
@@ -468,7 +477,7 @@ func (d *sdec) hex4() (rune, bool) {
 // The message types.
 
 func (d *sdec) checkRequest(r *abi.CheckRequest) {
-	d.object("check", func(k string) bool {
+	d.object("", func(k string) bool {
 		switch k {
 		case "api":
 			d.str(k, &r.API)
@@ -486,7 +495,7 @@ func (d *sdec) checkRequest(r *abi.CheckRequest) {
 }
 
 func (d *sdec) event(ev *abi.Event) {
-	d.object("event", func(k string) bool {
+	d.object("", func(k string) bool {
 		switch k {
 		case "type":
 			d.str(k, &ev.Type)
@@ -523,7 +532,7 @@ func (d *sdec) event(ev *abi.Event) {
 }
 
 func (d *sdec) bodyRequest(r *abi.BodyRequest) {
-	d.object("body header", func(k string) bool {
+	d.object("", func(k string) bool {
 		switch k {
 		case "api":
 			d.str(k, &r.API)
@@ -545,7 +554,7 @@ func (d *sdec) bodyRequest(r *abi.BodyRequest) {
 }
 
 func (d *sdec) configureRequest(r *abi.ConfigureRequest) {
-	d.object("configure", func(k string) bool {
+	d.object("", func(k string) bool {
 		switch k {
 		case "files":
 			files := []abi.File{}
@@ -707,7 +716,7 @@ func (d *sdec) platform(what string, p *abi.PlatformResult) {
 }
 
 func (d *sdec) tlsFacts(f *abi.TLSFacts) {
-	d.object("TLS facts", func(k string) bool {
+	d.object("", func(k string) bool {
 		switch k {
 		case "host":
 			d.str(k, &f.Host)
