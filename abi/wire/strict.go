@@ -3,10 +3,10 @@ package wire
 import (
 	"fmt"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"mpnet/abi"
+	"mpnet/internal/jsonesc"
 )
 
 // The strict decoders: every message the module reads, in any JSON, for
@@ -401,27 +401,12 @@ func (d *sdec) string() (string, bool) {
 			case 't':
 				out = append(out, '\t')
 			case 'u':
-				r, ok := d.hex4()
-				if !ok {
+				r, n := jsonesc.Unicode(b, d.i-2)
+				if n == 0 {
+					d.fail("invalid \\u escape (want four hex digits)")
 					return "", false
 				}
-				if utf16.IsSurrogate(r) {
-					r2 := utf8.RuneError
-					if d.i+1 < len(b) && b[d.i] == '\\' && b[d.i+1] == 'u' {
-						save := d.i
-						d.i += 2
-						if lo, ok := d.hex4(); ok {
-							if pair := utf16.DecodeRune(r, lo); pair != utf8.RuneError {
-								r2 = pair
-							} else {
-								d.i = save // the second escape stands on its own
-							}
-						} else {
-							return "", false
-						}
-					}
-					r = r2
-				}
+				d.i += n - 2
 				out = utf8.AppendRune(out, r)
 			default:
 				d.i--
@@ -447,31 +432,6 @@ func (d *sdec) string() (string, bool) {
 	}
 	d.fail("unterminated string")
 	return "", false
-}
-
-// hex4 reads the four hex digits of a \u escape.
-func (d *sdec) hex4() (rune, bool) {
-	if len(d.b)-d.i < 4 {
-		d.fail("short \\u escape")
-		return 0, false
-	}
-	var r rune
-	for _, c := range d.b[d.i : d.i+4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			d.fail("invalid \\u escape")
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	d.i += 4
-	return r, true
 }
 
 // The message types.

@@ -24,6 +24,8 @@ package jsonc
 import (
 	"strconv"
 	"unicode/utf8"
+
+	"mpnet/internal/jsonesc"
 )
 
 // MaxSize is the largest input, in bytes, that [Parse] accepts. Larger inputs
@@ -690,27 +692,14 @@ func (p *parser) strEscaped(start, i int) (string, bool) {
 			case 't':
 				b = append(b, '\t')
 			case 'u':
-				r := hex4(s, i+2)
-				if r < 0 {
+				// As encoding/json: a surrogate pair is one rune, any
+				// other surrogate U+FFFD.
+				r, n := jsonesc.Unicode(s, i)
+				if n == 0 {
 					p.errorAt(i, `invalid escape '\u' (expected 4 hex digits)`)
 					return "", false
 				}
-				i += 6
-				if r >= 0xD800 && r < 0xE000 {
-					// Same rules as encoding/json: a high surrogate
-					// immediately followed by an escaped low surrogate
-					// forms one rune; any other surrogate is U+FFFD.
-					if r < 0xDC00 && i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
-						if r2 := hex4(s, i+2); r2 >= 0xDC00 && r2 < 0xE000 {
-							r = 0x10000 + (r-0xD800)<<10 + (r2 - 0xDC00)
-							i += 6
-						} else {
-							r = utf8.RuneError
-						}
-					} else {
-						r = utf8.RuneError
-					}
-				}
+				i += n
 				b = utf8.AppendRune(b, r)
 				continue
 			default:
@@ -743,28 +732,6 @@ func (p *parser) strEscaped(start, i int) (string, bool) {
 	}
 	p.errorAt(start, "unterminated string")
 	return "", false
-}
-
-// hex4 decodes the 4 hex digits at s[i:], or returns -1.
-func hex4(s string, i int) rune {
-	if i+4 > len(s) {
-		return -1
-	}
-	var r rune
-	for _, c := range []byte(s[i : i+4]) {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return -1
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
 }
 
 func (p *parser) enter(off int) bool {
