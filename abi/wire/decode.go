@@ -15,15 +15,20 @@ type scanner struct {
 	i int
 }
 
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
+func (s *scanner) ws() { s.i = skipWS(s.b, s.i) }
+
+// skipWS answers the index of the first byte at or after i that is not
+// JSON whitespace (space, tab, newline, carriage return).
+func skipWS(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
 		case ' ', '\t', '\n', '\r':
-			s.i++
+			i++
 		default:
-			return
+			return i
 		}
 	}
+	return i
 }
 
 func (s *scanner) byte(c byte) bool {

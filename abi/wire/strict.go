@@ -86,16 +86,7 @@ func in(what string) string {
 	return what + ": "
 }
 
-func (d *sdec) ws() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
+func (d *sdec) ws() { d.i = skipWS(d.b, d.i) }
 
 // next answers the next byte after whitespace, 0 at the end.
 func (d *sdec) next() byte {
@@ -191,15 +182,15 @@ func (d *sdec) object(what string, field func(key string) bool) {
 	}
 }
 
-// array reads an array, calling elem for each element; null or [] reset
-// *n to 0 elements (the caller keeps nil for null, empty for []).
-func (d *sdec) array(what string, isNull *bool, elem func()) {
-	*isNull = false
+// list reads an array into *dst, each element by elem: null gives nil, []
+// an empty slice, and a later duplicate key replaces the slice, as
+// encoding/json does. (A function: Go methods take no type parameters.)
+func list[T any](d *sdec, what string, dst *[]T, elem func(*T)) {
 	if d.err != nil {
 		return
 	}
 	if d.null() {
-		*isNull = true
+		*dst = nil
 		return
 	}
 	if d.next() != '[' {
@@ -207,12 +198,16 @@ func (d *sdec) array(what string, isNull *bool, elem func()) {
 		return
 	}
 	d.i++
+	out := []T{}
 	if d.next() == ']' {
 		d.i++
+		*dst = out
 		return
 	}
 	for d.err == nil {
-		elem()
+		var v T
+		elem(&v)
+		out = append(out, v)
 		if d.err != nil {
 			return
 		}
@@ -221,6 +216,7 @@ func (d *sdec) array(what string, isNull *bool, elem func()) {
 			d.i++
 		case ']':
 			d.i++
+			*dst = out
 			return
 		default:
 			d.fail("%s: want ',' or ']' in the array", what)
@@ -245,20 +241,7 @@ func (d *sdec) str(what string, dst *string) {
 
 // strs reads an array of strings.
 func (d *sdec) strs(what string, dst *[]string) {
-	out := []string{}
-	var isNull bool
-	d.array(what, &isNull, func() {
-		var s string
-		d.str(what, &s)
-		out = append(out, s)
-	})
-	if d.err == nil {
-		if isNull {
-			*dst = nil
-		} else {
-			*dst = out
-		}
-	}
+	list(d, what, dst, func(v *string) { d.str(what, v) })
 }
 
 // boolean reads a boolean field.
@@ -517,10 +500,7 @@ func (d *sdec) configureRequest(r *abi.ConfigureRequest) {
 	d.object("", func(k string) bool {
 		switch k {
 		case "files":
-			files := []abi.File{}
-			var isNull bool
-			d.array(k, &isNull, func() {
-				var f abi.File
+			list(d, k, &r.Files, func(f *abi.File) {
 				d.object("file", func(k string) bool {
 					switch k {
 					case "name":
@@ -532,12 +512,7 @@ func (d *sdec) configureRequest(r *abi.ConfigureRequest) {
 					}
 					return true
 				})
-				files = append(files, f)
 			})
-			if isNull {
-				files = nil
-			}
-			r.Files = files
 		case "config":
 			if d.null() {
 				r.Config = nil
@@ -623,10 +598,7 @@ func (d *sdec) tlsVerdict(v *abi.TLSVerdict) {
 		case "android":
 			d.platform(k, &v.Android)
 		case "findings":
-			out := []abi.TLSFinding{}
-			var isNull bool
-			d.array(k, &isNull, func() {
-				var f abi.TLSFinding
+			list(d, k, &v.Findings, func(f *abi.TLSFinding) {
 				d.object("finding", func(k string) bool {
 					switch k {
 					case "rule":
@@ -646,12 +618,7 @@ func (d *sdec) tlsVerdict(v *abi.TLSVerdict) {
 					}
 					return true
 				})
-				out = append(out, f)
 			})
-			if isNull {
-				out = nil
-			}
-			v.Findings = out
 		case "errMsg":
 			d.str(k, &v.ErrMsg)
 		default:
@@ -687,10 +654,7 @@ func (d *sdec) tlsFacts(f *abi.TLSFacts) {
 		case "error":
 			d.str(k, &f.Error)
 		case "versions":
-			out := []abi.TLSVersionProbe{}
-			var isNull bool
-			d.array(k, &isNull, func() {
-				var p abi.TLSVersionProbe
+			list(d, k, &f.Versions, func(p *abi.TLSVersionProbe) {
 				d.object("version", func(k string) bool {
 					switch k {
 					case "version":
@@ -704,24 +668,9 @@ func (d *sdec) tlsFacts(f *abi.TLSFacts) {
 					}
 					return true
 				})
-				out = append(out, p)
 			})
-			if isNull {
-				out = nil
-			}
-			f.Versions = out
 		case "chain":
-			out := []abi.CertFacts{}
-			var isNull bool
-			d.array(k, &isNull, func() {
-				var c abi.CertFacts
-				d.cert(&c)
-				out = append(out, c)
-			})
-			if isNull {
-				out = nil
-			}
-			f.Chain = out
+			list(d, k, &f.Chain, d.cert)
 		case "cipherSuite":
 			d.str(k, &f.CipherSuite)
 		case "forwardSecret":
