@@ -96,7 +96,7 @@ func Process(req abi.BodyRequest, in []byte) (abi.BodyResult, []byte) {
 // send.
 func Converted(req abi.BodyRequest, in []byte) (abi.BodyResult, []byte, error) {
 	switch {
-	case req.Decoded == "utf-8" || req.Decoded == "replacement" || req.Decoded == "x-user-defined" || canonical[req.Decoded] == "":
+	case req.Decoded == "utf-8" || req.Decoded == "replacement" || req.Decoded == "x-user-defined" || !isName(req.Decoded):
 		return abi.BodyResult{}, nil, fmt.Errorf("decoded: %q is not a charset the host converts", req.Decoded)
 	case !validSource[req.Source]:
 		return abi.BodyResult{}, nil, fmt.Errorf("source: %q is none of content-type, bom, meta, guess", req.Source)
@@ -122,14 +122,9 @@ func Converted(req abi.BodyRequest, in []byte) (abi.BodyResult, []byte, error) {
 
 var validSource = map[string]bool{"content-type": true, "bom": true, "meta": true, "guess": true}
 
-// canonical holds the encodings' names (the labels table's values).
-var canonical = func() map[string]string {
-	m := map[string]string{}
-	for _, n := range labels {
-		m[n] = n
-	}
-	return m
-}()
+// isName reports whether name is an encoding's name as Process answers it
+// (every name is also a label of itself, which a test keeps true).
+func isName(name string) bool { return name != "" && Lookup(name) == name }
 
 var how = map[string]string{"content-type": "declared in Content-Type", "bom": "from its byte-order mark", "meta": "from its <meta charset>", "guess": "guessed: no charset declared and not UTF-8"}
 
