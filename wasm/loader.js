@@ -286,11 +286,10 @@ export class MpnetModule {
    * @returns {{result: object, body: Uint8Array}}
    */
   body(header, bytes) {
-    const out = this.bodyRaw(frame(enc.encode(JSON.stringify(header)), bytes));
-    const { head, payload } = unframe(out);
-    const result = JSON.parse(dec.decode(head));
+    const { out, result } = this._body(frame(enc.encode(JSON.stringify(header)), bytes), header);
+    if (!result) throw new Error("mpnet_body answered without a JSON header");
     if (result.error && result.error.code) throw new ModuleError(result.error);
-    return { result, body: payload };
+    return { result, body: unframe(out).payload };
   }
 
   /**
@@ -299,24 +298,34 @@ export class MpnetModule {
    * tables it does not carry), the browser's TextDecoder converts and the
    * second message goes back with `decoded` set (wasm/ABI.md).
    */
-  bodyRaw(framed) {
+  bodyRaw(framed) { return this._body(framed, null).out; }
+
+  // _body runs the exchange of bodyRaw; answers the final framed answer and
+  // its header parsed (null when it is not JSON). header is the request's
+  // header when the caller has it as an object.
+  _body(framed, header) {
     const out = this.raw("mpnet_body", framed);
-    let result;
-    try {
-      result = JSON.parse(dec.decode(unframe(out).head));
-    } catch (e) {
-      return out;
-    }
-    if (!result || typeof result.decode !== "string" || !result.decode) return out;
+    const result = answerHead(out);
+    if (!result || typeof result.decode !== "string" || !result.decode) return { out, result };
     const { head, payload: raw } = unframe(framed);
-    const req = JSON.parse(dec.decode(head));
+    const req = header || JSON.parse(dec.decode(head));
     const { bytes, invalid } = decodeBody(result.decode, raw);
     const second = { ...req, decoded: result.decode, source: result.source, invalid };
-    return this.raw("mpnet_body", frame(enc.encode(JSON.stringify(second)), bytes));
+    const out2 = this.raw("mpnet_body", frame(enc.encode(JSON.stringify(second)), bytes));
+    return { out: out2, result: answerHead(out2) };
   }
 
   /** mpnet_debug: 1 GC, 2 trap (test hook), 3 memory statistics. */
   debug(op) { return dec.decode(this.raw("mpnet_debug", op)); }
+}
+
+/** answerHead parses a framed answer's header, or answers null. */
+function answerHead(out) {
+  try {
+    return JSON.parse(dec.decode(unframe(out).head));
+  } catch (e) {
+    return null;
+  }
 }
 
 /**
