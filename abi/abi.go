@@ -169,6 +169,11 @@ const (
 	// to that host and port fail as the device would. Hosts replay these
 	// events after a trap even when the engine was idle.
 	EvTLS = "tls"
+	// EvRedirect tells the engine that a call is being redirected to URL
+	// (one hop; R14): the hop is judged like a call to URL with the call's
+	// API (R1-R5, and an R12 verdict the engine knows for its server); a hop
+	// the device would refuse fails the call (a report in report mode).
+	EvRedirect = "redirect"
 )
 
 // Event is what a host tells mpnet_step. At is the host's monotonic clock in

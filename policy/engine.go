@@ -244,6 +244,16 @@ func (e *Engine) validate(ev *abi.Event) error {
 		if ev.Type == abi.EvResponse && (ev.Status < 100 || ev.Status > 999) {
 			return bad("response status %d is not an HTTP status", ev.Status)
 		}
+	case abi.EvRedirect:
+		if ev.ID == 0 {
+			return bad("redirect needs the id of an open call")
+		}
+		if ev.URL == "" {
+			return bad("redirect needs the url the call is redirected to")
+		}
+		if len(ev.URL) > maxURLInEvent {
+			return bad("url is %d bytes long, at most %d", len(ev.URL), maxURLInEvent)
+		}
 	case abi.EvTLS:
 		if ev.TLS == nil || ev.TLS.Host == "" || ev.TLS.Port <= 0 || ev.TLS.Port > 65535 {
 			return bad("tls needs a verdict with host and port")
@@ -289,6 +299,10 @@ func (e *Engine) Step(ev abi.Event) (abi.StepResult, error) {
 		if c := e.calls[ev.ID]; c != nil {
 			e.remove(c)
 			e.pump()
+		}
+	case abi.EvRedirect:
+		if c := e.calls[ev.ID]; c != nil {
+			e.redirect(c, ev.URL)
 		}
 	case abi.EvAbort:
 		if c := e.calls[ev.ID]; c != nil {
@@ -380,15 +394,7 @@ func (e *Engine) open(ev *abi.Event) {
 		e.emit(abi.Action{Type: abi.ActReport, ID: ev.ID, API: ev.API, Rule: d.Rule, Severity: "error", ErrMsg: d.ErrMsg, Message: msg,
 			Console: d.Console, Fix: d.Fix, At: e.now, List: d.List, Entry: entryIfListed(d)})
 	}
-	if v, ok := e.tlsVerdict(ev.API, ev.URL); ok && !v.OK {
-		msg, fix := "[R12] the server's certificate or TLS fails on device", ""
-		for _, f := range v.Findings {
-			if f.Severity == "error" {
-				msg, fix = f.Message, f.Fix
-				break
-			}
-		}
-		errMsg := strings.Replace(v.ErrMsg, "request:", ev.API+":", 1)
+	if errMsg, msg, fix, failed := e.tlsFailure(ev.API, ev.URL); failed {
 		if e.enforcing() {
 			e.emit(abi.Action{Type: abi.ActBlock, ID: ev.ID, API: ev.API, Rule: "R12", ErrMsg: errMsg, Message: msg, Fix: fix, At: e.now})
 			return
@@ -420,6 +426,72 @@ func (e *Engine) open(ev *abi.Event) {
 		e.report(c, "R9", "warning", "[R9] call made while the mini program is in the background: on device it would not start until it returns to the foreground", "")
 	}
 	e.place(c)
+}
+
+// tlsFailure reports whether the engine knows that a call's server fails
+// R12, with the errMsg for the call's API and the first error's message and fix.
+func (e *Engine) tlsFailure(api, raw string) (errMsg, msg, fix string, failed bool) {
+	v, ok := e.tlsVerdict(api, raw)
+	if !ok || v.OK {
+		return "", "", "", false
+	}
+	msg = "[R12] the server's certificate or TLS fails on device"
+	for _, f := range v.Findings {
+		if f.Severity == "error" {
+			msg, fix = f.Message, f.Fix
+			break
+		}
+	}
+	return strings.Replace(v.ErrMsg, "request:", api+":", 1), msg, fix, true
+}
+
+// redirect judges one redirect hop of a call (R14) as the client's
+// developer tools do: the hop's URL must pass R1-R5 for the call's API, and
+// its server must not be known to fail R12. A hop the device refuses fails
+// the call with that API's errMsg (enforce), or is reported as a failure the
+// device would see (report mode, urlCheck false).
+func (e *Engine) redirect(c *call, raw string) {
+	from := c.url
+	c.url = raw
+	if e.cfg.Mode == "off" {
+		return
+	}
+	d, _, err := e.judger.judge(abi.CheckRequest{API: c.api, URL: raw})
+	if err != nil {
+		return // the call's API was validated at open
+	}
+	for _, w := range d.Warnings {
+		if w.Rule == "R5" || w.Rule == "C5" {
+			e.report(c, w.Rule, "warning", w.Message, w.Fix)
+		}
+	}
+	hop := fmt.Sprintf("[R14] %s was redirected to %s", from, raw)
+	if !d.Allowed {
+		msg := hop + ", which the client refuses: " + d.Message
+		fix := d.Fix + "; or make the server answer without redirecting to a URL the client refuses"
+		if !d.Proceed {
+			e.remove(c)
+			e.emit(abi.Action{Type: abi.ActFail, ID: c.id, API: c.api, Rule: "R14", ErrMsg: d.ErrMsg, Message: msg,
+				Console: d.Console, Fix: fix, At: e.now, List: d.List, Entry: entryIfListed(d)})
+			e.pump()
+			return
+		}
+		if d.Rule == "R1" || d.Rule == "R2" || d.Rule == "R3" {
+			msg = fmt.Sprintf("%s, not in domain list. This network request will be blocked in release version. (%s)", hop, d.Message)
+		}
+		e.emit(abi.Action{Type: abi.ActReport, ID: c.id, API: c.api, Rule: "R14", Severity: "error", ErrMsg: d.ErrMsg, Message: msg,
+			Console: d.Console, Fix: fix, At: e.now, List: d.List, Entry: entryIfListed(d)})
+	}
+	if errMsg, msg, fix, failed := e.tlsFailure(c.api, raw); failed {
+		msg = hop + ": " + msg
+		if e.enforcing() {
+			e.remove(c)
+			e.emit(abi.Action{Type: abi.ActFail, ID: c.id, API: c.api, Rule: "R14", ErrMsg: errMsg, Message: msg, Fix: fix, At: e.now})
+			e.pump()
+			return
+		}
+		e.reportFailure(c, "R14", errMsg, msg, fix)
+	}
 }
 
 func tlsKey(host string, port int) string {

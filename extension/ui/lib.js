@@ -20,7 +20,7 @@ export const LISTS = ["domains.request", "domains.uploadFile", "domains.download
 export const MODES = ["enforce", "report", "off"];
 /** The rule IDs with an explanation in the locale files (rule_<ID>). */
 export const RULES = ["C1", "C2", "C3", "C4", "C5", "C6",
-  "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13"];
+  "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15"];
 /** The extra file the options page appends to an origin's files. */
 export const OPTIONS_FILE = "mpnet-options.json";
 /** The file names the import offers for pasted text. */
