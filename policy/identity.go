@@ -1,0 +1,158 @@
+package policy
+
+import (
+	"strings"
+
+	"mpnet/abi"
+	"mpnet/policy/config"
+)
+
+// R15, API identity: a call of the preview is judged under the API the mini
+// program used, and the dev server's own traffic on the preview origin is
+// not a mini-program call at all. The page runtime reports what it can see
+// of a call (abi.Event's transport facts); the rules that map those facts
+// to an API, or to "tooling", are here.
+
+// Transports a preview page reports (abi.Event.Transport).
+const (
+	TransportFetch     = "fetch"
+	TransportXHR       = "xhr"
+	TransportWebSocket = "websocket"
+)
+
+// identify returns the API an open event is judged under: the API the host
+// named (the app through mpnetApi, or a framework's own API), else the one
+// its transport facts show. Taro's and uni-app's H5 runtimes send
+// uploadFile as a multipart FormData POST and read downloadFile as a blob
+// (XHR responseType "blob"); wx.request can send neither a FormData body
+// nor answer a blob, so those facts name the other two APIs. Everything
+// else over fetch or XHR is request; a WebSocket is connectSocket.
+func identify(ev *abi.Event) string {
+	if ev.API != "" {
+		return ev.API
+	}
+	switch ev.Transport {
+	case TransportWebSocket:
+		return "connectSocket"
+	case TransportFetch, TransportXHR:
+		if ev.Body == "formdata" || hasPrefixFold(ev.ContentType, "multipart/form-data") {
+			return "uploadFile"
+		}
+		if ev.Transport == TransportXHR && ev.ResponseType == "blob" {
+			return "downloadFile"
+		}
+		return "request"
+	}
+	return ""
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	s = strings.TrimSpace(s)
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// tooling says what dev-server traffic an open event is ("" when it is a
+// mini-program call). Only calls of a preview page (Origin set) can be
+// tooling: the webpack-dev-server client's socket (Taro's webpack runner:
+// "/ws", or SockJS under "/ws" or "/sockjs-node"), webpack's hot-update
+// manifests, Vite's hot-reload and ping sockets (subprotocols "vite-hmr",
+// "vite-ping"; Vite 5's ping was a fetch with Accept "text/x-vite-ping")
+// and its "/__open-in-editor" link, all on the preview's own server; and
+// the URLs the project's "tooling" patterns name. Anything else on the
+// preview origin, the app's own same-origin calls included, is judged.
+func (e *Engine) tooling(ev *abi.Event) (what string, pattern bool) {
+	if ev.Origin == "" {
+		return "", false
+	}
+	u, ok := config.SplitURL(ev.URL)
+	if !ok {
+		return "", false
+	}
+	for i := range e.cfg.Tooling {
+		if p := &e.cfg.Tooling[i]; p.Match(u) {
+			return "named by the pattern " + quote(p.Raw) + " in \"tooling\" (mpnet.json)", true
+		}
+	}
+	o, ok := config.SplitURL(ev.Origin)
+	if !ok || u.Host != o.Host {
+		return "", false
+	}
+	return devServer(ev, u, o), false
+}
+
+// devServer recognises the dev servers' own traffic (see tooling); u is
+// the call's URL and o the page's origin, on the same host.
+func devServer(ev *abi.Event, u, o config.URLParts) string {
+	if ev.Transport == TransportWebSocket {
+		for _, p := range ev.Protocols {
+			if p == "vite-hmr" || p == "vite-ping" {
+				return "Vite's hot-reload socket (subprotocol " + p + ")"
+			}
+		}
+	}
+	if u.Port != o.Port || family(u.Scheme) != family(o.Scheme) {
+		return ""
+	}
+	path := u.Path
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	switch {
+	case ev.Transport != TransportWebSocket && strings.Contains(strings.ToLower(ev.Accept), "text/x-vite-ping"):
+		return "Vite's ping (Accept: text/x-vite-ping)"
+	case path == "/__open-in-editor":
+		return "the dev server's open-in-editor link"
+	case ev.Transport == TransportWebSocket && path == "/ws":
+		return "webpack-dev-server's hot-reload socket"
+	case path == "/sockjs-node" || strings.HasPrefix(path, "/sockjs-node/") || sockJS(path):
+		return "webpack-dev-server's SockJS transport"
+	case strings.HasSuffix(path, ".hot-update.json") || strings.HasSuffix(path, ".hot-update.js"):
+		return "webpack's hot-update manifest"
+	}
+	return ""
+}
+
+// sockJS reports whether path is a SockJS request under webpack-dev-server's
+// "/ws" prefix: "/ws/info" or "/ws/<server>/<session>/<transport>".
+func sockJS(path string) bool {
+	rest, ok := strings.CutPrefix(path, "/ws/")
+	if !ok {
+		return false
+	}
+	if rest == "info" {
+		return true
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 3 || len(parts[0]) != 3 || strings.Trim(parts[0], "0123456789") != "" || parts[1] == "" {
+		return false
+	}
+	switch parts[2] {
+	case "websocket", "xhr", "xhr_send", "xhr_streaming", "eventsource", "htmlfile", "jsonp", "jsonp_send":
+		return true
+	}
+	return false
+}
+
+// family maps ws to http and wss to https: a socket and a page share an
+// origin when their hosts and ports match and their schemes pair.
+func family(scheme string) string {
+	switch scheme {
+	case "ws":
+		return "http"
+	case "wss":
+		return "https"
+	}
+	return scheme
+}
+
+// pass answers an open event that is not a mini-program call (R15).
+func (e *Engine) pass(ev *abi.Event, what string, pattern bool) {
+	fix := "nothing to fix: the dev server's traffic does not exist in the mini program"
+	if pattern {
+		fix = "to judge such calls after all, remove the pattern from \"tooling\" in mpnet.json"
+	}
+	e.emit(abi.Action{Type: abi.ActPass, ID: ev.ID, API: ev.API, Rule: "R15", Severity: "info", At: e.now, Fix: fix,
+		Message: "[R15] " + ev.URL + " is " + what + ", not a mini-program call: it passes untouched (no pool slot, no Referer, no R10)"})
+}
+
+func quote(s string) string { return "\"" + s + "\"" }
