@@ -5,6 +5,7 @@ import (
 
 	"mpnet/abi"
 	"mpnet/policy/config"
+	"mpnet/policy/urlhost"
 )
 
 // R15, API identity: a call of the preview is judged under the API the mini
@@ -57,7 +58,8 @@ func hasPrefixFold(s, prefix string) bool {
 // "/ws", or SockJS under "/ws" or "/sockjs-node"), webpack's hot-update
 // manifests, Vite's hot-reload and ping sockets (subprotocols "vite-hmr",
 // "vite-ping"; Vite 5's ping was a fetch with Accept "text/x-vite-ping")
-// and its "/__open-in-editor" link, all on the preview's own server; and
+// and its "/__open-in-editor" link, all on the preview's own server (the
+// page's host and port; loopback names count as one host); and
 // the URLs the project's "tooling" patterns name. Anything else on the
 // preview origin, the app's own same-origin calls included, is judged.
 func (e *Engine) tooling(ev *abi.Event) (what string, pattern bool) {
@@ -74,10 +76,18 @@ func (e *Engine) tooling(ev *abi.Event) (what string, pattern bool) {
 		}
 	}
 	o, ok := config.SplitURL(ev.Origin)
-	if !ok || u.Host != o.Host {
+	if !ok || (u.Host != o.Host && !(local(u.Host) && local(o.Host))) {
 		return "", false
 	}
 	return devServer(ev, u, o), false
+}
+
+// local reports whether a host as written names this machine: a dev server
+// configured with host 127.0.0.1 points its client at ws://127.0.0.1:PORT
+// while the page is open at http://localhost:PORT, the same server.
+func local(host string) bool {
+	h, err := urlhost.ParseHost(host)
+	return err == nil && h.IsLocal()
 }
 
 // devServer recognises the dev servers' own traffic (see tooling); u is
