@@ -342,6 +342,18 @@ test("R14: fetch and XHR judge the URL a redirect ends at before the app sees th
       ["ok", "", [`valid.mpnet.test:${port}`]], ["fail", "R14", [`stats.mpnet.test:${port}`]], ["fail", "R14", [`127.0.0.1:${port}`]],
       ["ok", "", [`valid.mpnet.test:${port}`]], ["fail", "R14", [`stats.mpnet.test:${port}`]],
     ]);
+    // Two hops: the page sees where the call ended; the background (webRequest) fills in every hop for the panel.
+    const twoHops = to(to(`https://valid.mpnet.test:${port}/json?two`));
+    assert.equal(await p.evaluate((url) => fetch(url).then((r) => r.status, (e) => e.message), twoHops), 200);
+    const popup = await stack.context.newPage();
+    await popup.goto(`chrome-extension://${stack.extensionId}/ui/popup.html`);
+    const tabId = await popup.evaluate(async (href) => (await chrome.tabs.query({})).find((t) => t.url === href).id, p.url());
+    const chain = await popup.waitForFunction(async ({ id, url }) => {
+      const r = (await chrome.runtime.sendMessage({ type: "getRecords", tabId: id })).find((x) => x.url === url);
+      return r && r.hopsComplete && r.hops;
+    }, { id: tabId, url: twoHops }, { timeout: 5000 }).then((h) => h.jsonValue());
+    await popup.close();
+    assert.deepEqual(chain.map((h) => new URL(h).host), [`redir.mpnet.test:${redir.port}`, `valid.mpnet.test:${port}`]);
   } finally {
     await p.close();
   }
