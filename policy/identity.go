@@ -75,11 +75,20 @@ func (e *Engine) tooling(ev *abi.Event) (what string, pattern bool) {
 			return "named by the pattern " + quote(p.Raw) + " in \"tooling\" (mpnet.json)", true
 		}
 	}
-	o, ok := config.SplitURL(ev.Origin)
-	if !ok || (u.Host != o.Host && !(local(u.Host) && local(o.Host))) {
+	// The signatures first: they look at the call alone, and most calls
+	// match none, so the origin is looked at only for the few that do.
+	what, anyPort := devServer(ev, u)
+	if what == "" {
 		return "", false
 	}
-	return devServer(ev, u, o), false
+	o, ok := config.SplitURL(ev.Origin)
+	if !ok || (u.Host != o.Host && !(local(o.Host) && local(u.Host))) {
+		return "", false
+	}
+	if !anyPort && (u.Port != o.Port || family(u.Scheme) != family(o.Scheme)) {
+		return "", false
+	}
+	return what, false
 }
 
 // local reports whether a host as written names this machine: a dev server
@@ -90,36 +99,34 @@ func local(host string) bool {
 	return err == nil && h.IsLocal()
 }
 
-// devServer recognises the dev servers' own traffic (see tooling); u is
-// the call's URL and o the page's origin, on the same host.
-func devServer(ev *abi.Event, u, o config.URLParts) string {
+// devServer recognises the dev servers' own traffic by the call alone (see
+// tooling, which then requires the page's host, and its port and scheme
+// unless anyPort).
+func devServer(ev *abi.Event, u config.URLParts) (what string, anyPort bool) {
 	if ev.Transport == TransportWebSocket {
 		for _, p := range ev.Protocols {
 			if p == "vite-hmr" || p == "vite-ping" {
-				return "Vite's hot-reload socket (subprotocol " + p + ")"
+				return "Vite's hot-reload socket (subprotocol " + p + ")", true
 			}
 		}
-	}
-	if u.Port != o.Port || family(u.Scheme) != family(o.Scheme) {
-		return ""
 	}
 	path := u.Path
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
 	switch {
-	case ev.Transport != TransportWebSocket && strings.Contains(strings.ToLower(ev.Accept), "text/x-vite-ping"):
-		return "Vite's ping (Accept: text/x-vite-ping)"
+	case ev.Transport != TransportWebSocket && ev.Accept != "" && strings.Contains(strings.ToLower(ev.Accept), "text/x-vite-ping"):
+		return "Vite's ping (Accept: text/x-vite-ping)", false
 	case path == "/__open-in-editor":
-		return "the dev server's open-in-editor link"
+		return "the dev server's open-in-editor link", false
 	case ev.Transport == TransportWebSocket && path == "/ws":
-		return "webpack-dev-server's hot-reload socket"
+		return "webpack-dev-server's hot-reload socket", false
 	case path == "/sockjs-node" || strings.HasPrefix(path, "/sockjs-node/") || sockJS(path):
-		return "webpack-dev-server's SockJS transport"
+		return "webpack-dev-server's SockJS transport", false
 	case strings.HasSuffix(path, ".hot-update.json") || strings.HasSuffix(path, ".hot-update.js"):
-		return "webpack's hot-update manifest"
+		return "webpack's hot-update manifest", false
 	}
-	return ""
+	return "", false
 }
 
 // sockJS reports whether path is a SockJS request under webpack-dev-server's

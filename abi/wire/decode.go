@@ -173,6 +173,14 @@ func common(b []byte) (string, bool) {
 		return "xhr", true
 	case "websocket":
 		return "websocket", true
+	case "string":
+		return "string", true
+	case "formdata":
+		return "formdata", true
+	case "arraybuffer":
+		return "arraybuffer", true
+	case "blob":
+		return "blob", true
 	case "POST":
 		return "POST", true
 	}
