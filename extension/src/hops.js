@@ -58,12 +58,12 @@ export function enrichHops(tabId, record) {
 }
 
 // fill sets a record's hops to a chain that starts at its URL and ends
-// where the page saw it end; the chain is then used up.
+// where the page saw it end. A chain stays until it expires: the page sends
+// a record again whenever it changes, each time with only the final URL.
 function fill(record, c) {
   if (!Array.isArray(record.hops) || !record.hops.length || record.hopsComplete) return false;
   const last = record.hops[record.hops.length - 1];
-  if (!c.done || c.used || c.start.split("#")[0] !== String(record.url).split("#")[0] || c.hops[c.hops.length - 1] !== last) return false;
-  c.used = true;
+  if (!c.done || c.start.split("#")[0] !== String(record.url).split("#")[0] || c.hops[c.hops.length - 1] !== last) return false;
   record.hops = c.hops.slice();
   record.hopsComplete = true;
   return true;

@@ -5,7 +5,7 @@
 // runtime also meets it there:
 //
 // uni-app: in a dev-server preview, uni's Vite plugin publishes the API
-// object as window.uni (and window.wx). Its interceptors (uni.addInterceptor)
+// object as window.uni (and window.wx, the same object). Its interceptors (uni.addInterceptor)
 // run around every call, so they name the API for the transport the call
 // opens at once (request, connectSocket; uploadFile opens its XHR later and
 // is told by its FormData body), and repair the errMsg uni builds: its XHR
@@ -46,24 +46,23 @@ export function installFrameworks(rt) {
   }
 
   // window.uni is assigned by the app's own code (uni's generated
-  // pages.json module); an accessor sees the assignment, and behaves like
-  // the plain global it stands in for.
-  for (const name of ["uni", "wx"]) {
-    if (Object.prototype.hasOwnProperty.call(window, name)) {
-      adoptUni(window[name]);
-      continue;
-    }
-    let value;
-    try {
-      Object.defineProperty(window, name, {
-        configurable: true,
-        enumerable: true,
-        get() { return value; },
-        set(v) {
-          value = v;
-          adoptUni(v);
-        },
-      });
-    } catch (e) { /* a non-configurable global of that name */ }
+  // pages.json module, which sets window.wx to the same object); an
+  // accessor sees the assignment, and behaves like the plain global it
+  // stands in for. (Not wx: libraries test for it to detect WeChat.)
+  if (Object.prototype.hasOwnProperty.call(window, "uni")) {
+    adoptUni(window.uni);
+    return;
   }
+  let value;
+  try {
+    Object.defineProperty(window, "uni", {
+      configurable: true,
+      enumerable: true,
+      get() { return value; },
+      set(v) {
+        value = v;
+        adoptUni(v);
+      },
+    });
+  } catch (e) { /* a non-configurable global of that name */ }
 }

@@ -101,6 +101,7 @@ export function installXHR(rt, native, CallError) {
     // reads the chosen file back from its blob: URL), not network calls.
     if (!isNetworkURL(this._url)) {
       this._raw = true;
+      if (this._async) fire(this, "loadstart", { loaded: 0, total: 0 });
       return startNative(this, body);
     }
     const names = this._headers.map((h) => h[0]);
