@@ -10,7 +10,7 @@ package abi
 
 // Version is the ABI version this package describes. A host refuses a module
 // whose mpnet_abi_version export returns anything else.
-const Version = 2
+const Version = 3
 
 // APIs lists the mini-program network APIs the policy knows, in a fixed
 // order, and "resource": an image, audio or video the page loads (R13).
@@ -39,6 +39,12 @@ type Config struct {
 	// TimeoutFrom is "call" (default: the timeout runs from the moment the
 	// app makes the call, queue wait included) or "start".
 	TimeoutFrom string `json:"timeoutFrom,omitempty"`
+	// Tooling lists URL patterns of the preview that are not mini-program
+	// calls (R15), beside the dev servers' own traffic the module knows:
+	// "scheme://host[:port]/path" with "*" for any run of characters (not
+	// crossing the authority's end in the host and port). A call of the
+	// preview page matching one passes untouched (action "pass").
+	Tooling []string `json:"tooling,omitempty"`
 }
 
 // Domains holds the six domain lists of the admin console.
@@ -194,6 +200,30 @@ type Event struct {
 	Status int `json:"status,omitempty"`
 	// TLS is the server's verdict for EvTLS (from mpnet_judge_tls).
 	TLS *TLSVerdict `json:"tls,omitempty"`
+
+	// Transport facts of an open event from a preview page (R15). With them
+	// the module tells dev-server tooling from mini-program calls, and,
+	// when API is empty, which API the call is.
+
+	// Transport is how the page made the call: "fetch", "xhr" or "websocket".
+	Transport string `json:"transport,omitempty"`
+	// Origin is the origin of the page that made the call, as captured at
+	// document start ("http://localhost:10086"); empty for hosts that are
+	// not a preview page (hostsim), which never get "pass".
+	Origin string `json:"origin,omitempty"`
+	// Protocols are a WebSocket's subprotocols.
+	Protocols []string `json:"protocols,omitempty"`
+	// Accept is the Accept header the code set, if any.
+	Accept string `json:"accept,omitempty"`
+	// Body is the kind of request body the code passed: "formdata",
+	// "blob", "arraybuffer", "string", "urlsearchparams", "stream" or
+	// "other"; empty for none.
+	Body string `json:"body,omitempty"`
+	// ContentType is the Content-Type header the code set, if any.
+	ContentType string `json:"contentType,omitempty"`
+	// ResponseType is an XHR's responseType ("", "text", "json",
+	// "arraybuffer", "blob", "document").
+	ResponseType string `json:"responseType,omitempty"`
 }
 
 // Action types mpnet_step returns.
@@ -209,6 +239,11 @@ const (
 	ActFail = "fail"
 	// ActReport: a finding only; nothing to carry out.
 	ActReport = "report"
+	// ActPass: the call is not a mini-program call (R15: the dev server's
+	// own traffic on the preview origin, or a pattern of Config.Tooling):
+	// perform it untouched, with no pool slot, no forced headers and no
+	// R10, and report nothing more about it (the engine keeps no state).
+	ActPass = "pass"
 )
 
 // Action is one thing the host must carry out (or record).

@@ -228,8 +228,19 @@ func (e *Engine) validate(ev *abi.Event) error {
 		if _, dup := e.calls[ev.ID]; dup {
 			return bad("call id %d is already open", ev.ID)
 		}
-		if ListOf(ev.API) == "" {
+		switch ev.Transport {
+		case "", TransportFetch, TransportXHR, TransportWebSocket:
+		default:
+			return bad("unknown transport %q: want fetch, xhr or websocket", ev.Transport)
+		}
+		if ev.API == "" && ev.Transport == "" {
+			return bad("open needs an api, or the transport to tell it from (R15)")
+		}
+		if ev.API != "" && ListOf(ev.API) == "" {
 			return bad("unknown api %q: want one of %s", ev.API, strings.Join(abi.APIs, ", "))
+		}
+		if len(ev.Origin) > maxURLInEvent {
+			return bad("origin is %d bytes long, at most %d", len(ev.Origin), maxURLInEvent)
 		}
 		if len(ev.URL) > maxURLInEvent {
 			return bad("url is %d bytes long, at most %d", len(ev.URL), maxURLInEvent)
@@ -369,6 +380,11 @@ func (e *Engine) reportFailure(c *call, rule, errMsg, msg, fix string) {
 }
 
 func (e *Engine) open(ev *abi.Event) {
+	ev.API = identify(ev)
+	if what, pattern := e.tooling(ev); what != "" {
+		e.pass(ev, what, pattern)
+		return
+	}
 	if e.cfg.Mode == "off" {
 		e.emit(abi.Action{Type: abi.ActStart, ID: ev.ID, API: ev.API, At: e.now})
 		return

@@ -11,7 +11,7 @@
 import { WASI, File, OpenFile, ConsoleStdout } from "@bjorn3/browser_wasi_shim";
 
 /** The ABI version this loader speaks. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** MAX_REPLAY bounds the events kept for replay after a trap (as hostsim.MaxReplay). */
 export const MAX_REPLAY = 50000;

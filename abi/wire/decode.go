@@ -167,6 +167,20 @@ func common(b []byte) (string, bool) {
 		return "connectSocket", true
 	case "GET":
 		return "GET", true
+	case "fetch":
+		return "fetch", true
+	case "xhr":
+		return "xhr", true
+	case "websocket":
+		return "websocket", true
+	case "string":
+		return "string", true
+	case "formdata":
+		return "formdata", true
+	case "arraybuffer":
+		return "arraybuffer", true
+	case "blob":
+		return "blob", true
 	case "POST":
 		return "POST", true
 	}
@@ -286,6 +300,27 @@ func DecodeEvent(msg []byte, ev *abi.Event) bool {
 			v, ok = s.int()
 			ev.Status = int(v)
 			return 256, ok && int64(ev.Status) == v
+		case "transport":
+			ev.Transport, ok = s.str()
+			return 512, ok
+		case "origin":
+			ev.Origin, ok = s.str()
+			return 1024, ok
+		case "protocols":
+			ev.Protocols, ok = s.strs()
+			return 2048, ok
+		case "accept":
+			ev.Accept, ok = s.str()
+			return 4096, ok
+		case "body":
+			ev.Body, ok = s.str()
+			return 8192, ok
+		case "contentType":
+			ev.ContentType, ok = s.str()
+			return 16384, ok
+		case "responseType":
+			ev.ResponseType, ok = s.str()
+			return 32768, ok
 		}
 		return 0, false
 	})
@@ -331,6 +366,13 @@ func AppendEvent(dst []byte, ev *abi.Event) (out []byte, ok bool) {
 	o.intOmit("timeout", ev.Timeout)
 	o.strsOmit("headers", ev.Headers)
 	o.intOmit("status", int64(ev.Status))
+	o.strOmit("transport", ev.Transport)
+	o.strOmit("origin", ev.Origin)
+	o.strsOmit("protocols", ev.Protocols)
+	o.strOmit("accept", ev.Accept)
+	o.strOmit("body", ev.Body)
+	o.strOmit("contentType", ev.ContentType)
+	o.strOmit("responseType", ev.ResponseType)
 	return o.close(), true
 }
 

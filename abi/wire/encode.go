@@ -297,6 +297,7 @@ func AppendConfig(dst []byte, c *abi.Config) []byte {
 	o.strsOmit("lan", c.LAN)
 	o.strOmit("concurrency", c.Concurrency)
 	o.strOmit("timeoutFrom", c.TimeoutFrom)
+	o.strsOmit("tooling", c.Tooling)
 	return o.close()
 }
 

@@ -458,6 +458,20 @@ func (d *sdec) event(ev *abi.Event) {
 			d.strs(k, &ev.Headers)
 		case "status":
 			d.integerInt(k, &ev.Status)
+		case "transport":
+			d.str(k, &ev.Transport)
+		case "origin":
+			d.str(k, &ev.Origin)
+		case "protocols":
+			d.strs(k, &ev.Protocols)
+		case "accept":
+			d.str(k, &ev.Accept)
+		case "body":
+			d.str(k, &ev.Body)
+		case "contentType":
+			d.str(k, &ev.ContentType)
+		case "responseType":
+			d.str(k, &ev.ResponseType)
 		case "tls":
 			if d.null() {
 				ev.TLS = nil
@@ -577,6 +591,8 @@ func (d *sdec) config(c *abi.Config) {
 			d.str(k, &c.Concurrency)
 		case "timeoutFrom":
 			d.str(k, &c.TimeoutFrom)
+		case "tooling":
+			d.strs(k, &c.Tooling)
 		default:
 			return false
 		}

@@ -106,6 +106,10 @@ func TestEncodersMatchEncodingJSON(t *testing.T) {
 		if r.Intn(2) == 0 {
 			ev.Headers = []string{rstr(r), rstr(r)}
 		}
+		if r.Intn(2) == 0 {
+			ev.Transport, ev.Origin, ev.Protocols, ev.Accept = rstr(r), rstr(r), rstrs(r), rstr(r)
+			ev.Body, ev.ContentType, ev.ResponseType = rstr(r), rstr(r), rstr(r)
+		}
 		b, ok := AppendEvent(nil, &ev)
 		if !ok {
 			t.Fatal("AppendEvent declined an event without TLS")
@@ -137,7 +141,7 @@ func TestConfigureResultMatchesEncodingJSON(t *testing.T) {
 			}
 		}
 		if r.Intn(4) > 0 {
-			c := abi.Config{AppID: rstr(r), Version: rstr(r), Mode: rstr(r), LAN: rstrs(r), Concurrency: rstr(r), TimeoutFrom: rstr(r),
+			c := abi.Config{AppID: rstr(r), Version: rstr(r), Mode: rstr(r), LAN: rstrs(r), Concurrency: rstr(r), TimeoutFrom: rstr(r), Tooling: rstrs(r),
 				Domains:        abi.Domains{Request: rstrs(r), UploadFile: rstrs(r), DownloadFile: rstrs(r), Socket: rstrs(r), TCP: rstrs(r), UDP: rstrs(r)},
 				NetworkTimeout: abi.Timeouts{Request: rint(r), ConnectSocket: rint(r), UploadFile: rint(r), DownloadFile: rint(r)}}
 			if r.Intn(2) == 0 {
@@ -225,6 +229,10 @@ func TestDecodeRoundTrip(t *testing.T) {
 		ev := abi.Event{Type: plain(r), At: rint(r), ID: rint(r), API: plain(r), URL: plain(r), Method: plain(r), Timeout: rint(r), Status: int(rint(r))}
 		if r.Intn(2) == 0 {
 			ev.Headers = []string{plain(r), "Referer"}
+		}
+		if r.Intn(2) == 0 {
+			ev.Transport, ev.Origin, ev.Protocols, ev.Accept = "xhr", "http://localhost:5173", []string{"a", "vite-hmr"}, "text/x-vite-ping"
+			ev.Body, ev.ContentType, ev.ResponseType = "formdata", "multipart/form-data; boundary=x", "blob"
 		}
 		b, _ := AppendEvent(nil, &ev)
 		if checkEvent(t, b) {

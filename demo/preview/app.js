@@ -31,7 +31,14 @@ const wx = {
   },
   connectSocket(url) {
     return new Promise((resolve) => {
-      const ws = new WebSocket(url);
+      let ws;
+      try {
+        ws = new WebSocket(url);
+      } catch (e) {
+        // A socket the client refuses at once fails at once (mpnet throws the client's errMsg).
+        resolve({ errMsg: e.errMsg || `connectSocket:fail ${e.message}` });
+        return;
+      }
       ws.onopen = () => resolve({ errMsg: "connectSocket:ok", ws });
       ws.onclose = (e) => resolve({ errMsg: ws.mpnetErrMsg || `connectSocket:fail close ${e.code}`, ws });
     });

@@ -4,6 +4,7 @@
 // call records behind the DevTools panel, and the toolbar badge.
 
 import { MpnetModule } from "../../wasm/loader.js";
+import { initHops, enrichHops, forgetHops } from "./hops.js";
 
 const MAX_RECORDS = 5000;
 const DEFAULT_TAB = { enabled: true, mode: "", background: false };
@@ -224,6 +225,7 @@ async function handle(msg, sender) {
         if (!t.records.has(record.id) && t.records.size >= MAX_RECORDS) {
           t.records.delete(t.records.keys().next().value);
         }
+        enrichHops(tabId, record); // R14: every hop the browser saw (hops.js)
         t.records.set(record.id, record);
         checkTLS(tabId, record);
       }
@@ -320,7 +322,14 @@ chrome.webNavigation && chrome.webNavigation.onCommitted.addListener((d) => {
   if (t) t.status = null;
 });
 
+// R14: the redirect hops the page cannot see, for the panel (hops.js).
+initHops({
+  records: (tabId) => (tabs.get(tabId) || { records: new Map() }).records,
+  updated: (tabId, record) => toPanels(tabId, { type: "record", record }),
+});
+
 chrome.tabs.onRemoved.addListener((tabId) => {
+  forgetHops(tabId);
   tabs.delete(tabId);
   chrome.storage.session.remove("tab:" + tabId);
   chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: [tabId] }).catch(() => {});

@@ -83,12 +83,21 @@ export function demoConfig(fx, extra = {}) {
   };
 }
 
-/** startPreview serves demo/preview on http://localhost:PORT, with /fixtures.js describing the fixtures. */
-export function startPreview(fx) {
+/**
+ * startPreview serves demo/preview on http://localhost:PORT, with
+ * /fixtures.js describing the fixtures; files maps more paths to
+ * {type, body} (test pages, bundles).
+ */
+export function startPreview(fx, files = {}) {
   const dir = path.join(root, "demo/preview");
   const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css" };
   const server = createServer((req, res) => {
     const u = new URL(req.url, "http://localhost");
+    if (Object.hasOwn(files, u.pathname)) {
+      res.writeHead(200, { "content-type": files[u.pathname].type });
+      res.end(files[u.pathname].body);
+      return;
+    }
     if (u.pathname === "/fixtures.js") {
       const urls = Object.fromEntries(fx.faults.map((f) => [f.name, f.url]));
       res.writeHead(200, { "content-type": "text/javascript" });
@@ -116,10 +125,10 @@ export function startPreview(fx) {
  * startStack starts fixtures, the preview server, bundles the extension with
  * the demo configuration and launches Chromium with it.
  */
-export async function startStack({ headless = true, lang = "en-US", config, agent = false, host = ["https://*.mpnet.test/*"] } = {}) {
+export async function startStack({ headless = true, lang = "en-US", config, agent = false, host = ["https://*.mpnet.test/*"], files = {} } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "mpnet-e2e-"));
   const fx = await startFixtures(dir);
-  const preview = await startPreview(fx);
+  const preview = await startPreview(fx, files);
   const ag = agent ? await startAgent(fx) : null;
   const cfgPath = path.join(dir, "mpnet.json");
   writeFileSync(cfgPath, JSON.stringify(config ? config(fx) : demoConfig(fx), null, 2));

@@ -277,10 +277,12 @@ export function clipSeries(series, from, to) {
  * made and finished when it was. Each entry carries _resourceType
  * ("websocket" for connectSocket, else "fetch") and the _mpnet annotation
  * {api, verdict, rule, errMsg, findings, ...}; hostsim audit takes the API
- * from _mpnet.api, so uploadFile and downloadFile keep theirs.
+ * from _mpnet.api, so uploadFile and downloadFile keep theirs. The dev
+ * server's own traffic (records marked tooling, R15) is not a mini-program
+ * call and is left out, so that an audit does not judge it.
  */
 export function toHAR(records, meta = {}) {
-  const list = arr(records).filter((r) => r && typeof r === "object");
+  const list = arr(records).filter((r) => r && typeof r === "object" && !r.tooling);
   const order = list.map((r, i) => ({ r, i, s: num(r.startedAt) }));
   // Records without a start time keep their place after the one before them.
   let lastS = 0;

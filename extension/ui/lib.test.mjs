@@ -214,6 +214,11 @@ test("toHAR writes a HAR 1.2 log, one entry per record, in start order", () => {
   assert.deepEqual(JSON.parse(JSON.stringify(har)).log.entries.length, 4);
 });
 
+test("toHAR leaves out the dev server's own traffic (R15 tooling records)", () => {
+  const e = toHAR([{ id: "a", startedAt: 1, url: "https://api.example.com/x" }, { id: "b", startedAt: 2, url: "ws://localhost:5173/", tooling: true }]).log.entries;
+  assert.deepEqual(e.map((x) => x.request.url), ["https://api.example.com/x"]);
+});
+
 test("toHAR keeps records without a start time after their predecessor", () => {
   const e = toHAR([{ id: "a", startedAt: 5000 }, { id: "b" }, { id: "c", startedAt: 4000 }]).log.entries;
   assert.deepEqual(e.map((x) => x._mpnet.id), ["c", "a", "b"]);

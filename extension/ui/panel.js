@@ -165,7 +165,7 @@ function fillRow(row, r, index) {
   const id = idOf(r);
   row.dataset.id = id;
   const v = verdictOf(r);
-  row.className = "tr grid-row" + (index % 2 ? " odd" : "") + (id === selectedId ? " selected" : "") + (v === "fail" ? " fail" : "");
+  row.className = "tr grid-row" + (index % 2 ? " odd" : "") + (id === selectedId ? " selected" : "") + (v === "fail" ? " fail" : "") + (r.tooling ? " tooling" : "");
   row.setAttribute("aria-selected", id === selectedId ? "true" : "false");
   const c = row.children;
   setText(c[0], formatTime(r.startedAt));
@@ -174,14 +174,18 @@ function fillRow(row, r, index) {
   setText(c[3], str(r.url));
   c[3].title = str(r.url);
   const badge = c[4].firstChild;
-  if (v) {
+  if (r.tooling) {
+    // R15: the dev server's own traffic, shown greyed and never judged.
+    badge.className = "badge pending";
+    setText(badge, t("verdictShort_tooling"));
+  } else if (v) {
     badge.className = "badge " + v;
     setText(badge, t("verdictShort_" + v));
   } else {
     badge.className = "badge pending";
     setText(badge, tOr("state_" + str(r.state), str(r.state) || "…"));
   }
-  c[4].title = r.proceeded ? t("proceededHint") : v ? t("verdict_" + v) : "";
+  c[4].title = r.tooling ? t("toolingHint") : r.proceeded ? t("proceededHint") : v ? t("verdict_" + v) : "";
   setText(c[5], str(r.rule));
   setText(c[6], str(r.errMsg));
   c[6].title = str(r.errMsg);
@@ -293,6 +297,9 @@ function renderDetails() {
   const dl = el("dl", { class: "kv" });
   kv(dl, t("colVerdict"), v ? el("span", { class: "badge " + v, text: t("verdict_" + v) }) : el("span", { class: "badge pending", text: t("verdictPending") }));
   if (r.proceeded) kv(dl, "", el("span", { class: "muted", text: t("proceededHint") }));
+  if (r.tooling) kv(dl, "", el("span", { class: "muted", text: t("toolingHint") }));
+  if (arr(r.hops).length) kv(dl, t("detailsHops"), arr(r.hops).map(str).join(" → "), "mono");
+  if (r.kind) kv(dl, t("detailsKind"), str(r.kind), "mono");
   kv(dl, t("detailsState"), tOr("state_" + str(r.state), str(r.state)));
   kv(dl, t("colRule"), str(r.rule), "mono");
   kv(dl, t("colErrMsg"), str(r.errMsg), "mono");

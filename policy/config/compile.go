@@ -59,6 +59,8 @@ type Compiled struct {
 	// TimeoutFromStart: the timeout runs from the call's start, not from the call.
 	TimeoutFromStart bool
 	Referer          string
+	// Tooling holds the valid patterns of "tooling" (R15).
+	Tooling []ToolingPattern
 }
 
 // Compile validates the configuration and builds the match tables. The
@@ -159,6 +161,7 @@ func Compile(l *Loaded) (*Compiled, []abi.Problem) {
 			c.hosts[list][e.Key] = e
 		}
 	}
+	probs = append(probs, c.compileTooling(l)...)
 	return c, probs
 }
 

@@ -157,7 +157,7 @@ func (r *reader) warn(v *jsonc.Value, key, msg string) {
 	r.l.Warnings = append(r.l.Warnings, abi.Problem{Severity: "warning", File: r.file, Line: v.Pos.Line, Col: v.Pos.Col, Entry: key, Message: msg})
 }
 
-var mpnetKeys = []string{"$schema", "appid", "version", "domains", "networkTimeout", "urlCheck", "mode", "lan", "concurrency", "timeoutFrom"}
+var mpnetKeys = []string{"$schema", "appid", "version", "domains", "networkTimeout", "urlCheck", "mode", "lan", "concurrency", "timeoutFrom", "tooling"}
 var domainKeys = []string{"request", "uploadFile", "downloadFile", "socket", "tcp", "udp"}
 var timeoutKeys = []string{"request", "connectSocket", "uploadFile", "downloadFile"}
 
@@ -207,6 +207,9 @@ func (r *reader) mpnet(root *jsonc.Value) {
 	}
 	if v := root.Get("timeoutFrom"); v != nil {
 		r.enum(v, "timeoutFrom", timeoutFromValues, &r.l.Config.TimeoutFrom)
+	}
+	if v := root.Get("tooling"); v != nil {
+		r.list(v, "tooling", &r.l.Config.Tooling)
 	}
 	if v := root.Get("lan"); v != nil {
 		switch {
@@ -397,7 +400,11 @@ func (r *reader) list(v *jsonc.Value, key string, dst *[]string) {
 	}
 	for i, e := range v.Elems {
 		if e.Kind != jsonc.String {
-			r.fail(e, fmt.Sprintf("%s[%d]", key, i), fmt.Sprintf("%s[%d] is a %s, want a string such as \"https://api.example.com\"", key, i, e.Kind))
+			want := "\"https://api.example.com\""
+			if key == "tooling" {
+				want = "URL pattern such as \"http://localhost:*/mock/*\""
+			}
+			r.fail(e, fmt.Sprintf("%s[%d]", key, i), fmt.Sprintf("%s[%d] is a %s, want a string such as %s", key, i, e.Kind, want))
 			continue
 		}
 		r.l.Where[fmt.Sprintf("%s[%d]", key, len(*dst))] = r.at(e)

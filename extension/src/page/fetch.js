@@ -11,6 +11,8 @@ const WHOLE = 1 << 20;
 
 const TEXTUAL = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
 
+import { bodyKind, namedAPI, isNetworkURL } from "./facts.js";
+
 export function installFetch(rt, native, CallError) {
   const nativeFetch = native.fetch;
 
@@ -30,18 +32,26 @@ export function installFetch(rt, native, CallError) {
       }
       if (!/^https?:/i.test(url)) return nativeFetch.call(window, input, init);
       return new Promise((resolve, reject) => {
-        rt.open("request", url, { method: (init && init.method) || "GET" }, (a, call) => {
+        rt.open({ api: namedAPI(init && init.mpnetApi, "init.mpnetApi"), url, method: (init && init.method) || "GET", transport: "fetch" }, (a, call) => {
           if (a.type === "block" || a.type === "fail") reject(new CallError(a.errMsg, a));
           else if (a.type === "start") {
             rt.finish(call, { status: 0 });
-            reject(e);
+            if (a.pass) nativeFetch.call(window, input, init).then(resolve, reject);
+            else reject(e);
           }
         }).catch(reject);
       });
     }
-    if (!/^(https?|wss?):/i.test(url)) return nativeFetch.call(window, request);
+    // blob:, data: and the like are the page's own reads (Taro.uploadFile
+    // reads the chosen file back from its blob: URL), not network calls.
+    if (!isNetworkURL(url)) return nativeFetch.call(window, request);
     const names = headerNames(input, init);
-    const api = (init && init.mpnetApi) || "request";
+    const named = namedAPI(init && init.mpnetApi, "init.mpnetApi");
+    const facts = {
+      api: named, url, method: request.method, headers: names, transport: "fetch",
+      accept: request.headers.get("accept") || "", contentType: request.headers.get("content-type") || "",
+      body: bodyKind(init && init.body),
+    };
     const userSignal = request.signal;
     if (userSignal && userSignal.aborted) throw userSignal.reason;
 
@@ -58,7 +68,7 @@ export function installFetch(rt, native, CallError) {
       };
       if (userSignal) userSignal.addEventListener("abort", onAbort, { once: true });
 
-      rt.open(api, url, { method: request.method, headers: names }, (a, c) => {
+      rt.open(facts, (a, c) => {
         call = c;
         switch (a.type) {
           case "block":
@@ -74,6 +84,18 @@ export function installFetch(rt, native, CallError) {
       }).catch((e) => settle(reject, e));
 
       async function run(action) {
+        if (action.pass) {
+          // R15: dev-server tooling runs untouched.
+          try {
+            const resp = await nativeFetch.call(window, request);
+            rt.finish(call, { status: resp.status });
+            settle(resolve, resp);
+          } catch (e) {
+            rt.finish(call, { status: 0 });
+            settle(reject, e);
+          }
+          return;
+        }
         controller = new AbortController();
         if (userSignal && userSignal.aborted) { controller.abort(userSignal.reason); }
         let resp;
@@ -84,10 +106,14 @@ export function installFetch(rt, native, CallError) {
           settle(reject, failedWith ? new CallError(failedWith.errMsg, failedWith) : e);
           return;
         }
+        // R14: the browser followed the redirects; the URL the call ended
+        // at is judged before the app sees the response.
+        if (resp.redirected && resp.url) rt.redirect(call, resp.url);
+        if (failedWith) return;
         rt.response(call, resp.status);
         if (failedWith) return;
         try {
-          settle(resolve, await wrapResponse(rt, call, api, resp, controller, () => failedWith));
+          settle(resolve, await wrapResponse(rt, call, call.record.api, resp, controller, () => failedWith));
         } catch (e) {
           rt.finish(call, { status: resp.status });
           settle(reject, failedWith ? new CallError(failedWith.errMsg, failedWith) : e);

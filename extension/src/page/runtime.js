@@ -8,8 +8,11 @@ import { MpnetModule } from "../../../wasm/loader.js";
 import { installFetch } from "./fetch.js";
 import { installXHR } from "./xhr.js";
 import { installWebSocket } from "./websocket.js";
+import { installFrameworks } from "./frameworks.js";
+import { installResources } from "./resources.js";
 
 const native = {
+  origin: window.origin, // the page's origin at document start (srcdoc and about:blank frames inherit theirs)
   fetch: window.fetch,
   XMLHttpRequest: window.XMLHttpRequest,
   WebSocket: window.WebSocket,
@@ -62,7 +65,11 @@ function compileEmbedded() {
 
 const MAX_RESTARTS = 5;
 
-/** CallError is what a blocked or failed call rejects with: errMsg is the client's. */
+/**
+ * CallError is what a blocked or failed call rejects with (fetch) or throws
+ * (a WebSocket refused at once): errMsg is the client's, and so is its
+ * string (uni-app's connectSocket reports `String(error)` as the reason).
+ */
 export class CallError extends TypeError {
   constructor(errMsg, action) {
     super(errMsg);
@@ -71,6 +78,8 @@ export class CallError extends TypeError {
     this.rule = action && action.rule;
     this.mpnet = action;
   }
+
+  toString() { return this.errMsg; }
 }
 
 class Runtime extends EventTarget {
@@ -85,6 +94,7 @@ class Runtime extends EventTarget {
     this.manualBackground = false;
     this.nextId = 0;
     this.frame = location.href;
+    this.frameTag = frameTag;
     this.calls = new Map(); // id -> {onAction, record}
     this.wake = null;
     this.wakeAt = 0;
@@ -93,6 +103,9 @@ class Runtime extends EventTarget {
     this.replies = new Map();
     this.outbox = new Map(); // record id -> latest record, sent by flush()
     this.verdictListeners = new Map(); // "verdict" listener -> its capture flags, as EventTarget keys them
+    this.settled = false; // the ready promise has resolved: open() steps the engine synchronously
+    this.hint = ""; // the API a framework's own surface named for the transport it opens now (frameworks.js)
+    this.failing = null; // the refused call whose failure events are being dispatched now (frameworks.js)
     this.flushTimer = null;
     this.config = null;
     // Start-up milestones, ms since navigation start (status().timings).
@@ -150,6 +163,7 @@ class Runtime extends EventTarget {
       this.fail(e);
     }
     this.mark("ready");
+    this.settled = true;
     this._resolveReady();
     // No spare instance: after a trap the loader instantiates the
     // pre-initialised module synchronously (about 4 ms), which saves a second
@@ -318,22 +332,39 @@ class Runtime extends EventTarget {
   }
 
   /**
-   * open reports a new call and returns a handle. onAction receives the
-   * module's actions for the call. Calls made before the module is ready
-   * wait for it.
+   * open reports a new call and resolves with its handle. onAction receives
+   * the module's actions for the call, synchronously when the module is
+   * ready (a WebSocket refused at once throws from its constructor), else
+   * once it is: calls made before the module is ready wait for it.
+   *
+   * facts are what the transport sees (abi.Event): api ("" lets the module
+   * tell it, R15), method, timeout, headers (the names the code set),
+   * transport, protocols, accept, body, contentType, responseType.
    */
-  async open(api, url, { method = "GET", timeout = 0, headers = [] } = {}, onAction) {
-    await this.ready;
+  open(facts, onAction) {
+    if (this.settled) {
+      try {
+        return Promise.resolve(this.openNow(facts, onAction));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return this.ready.then(() => this.openNow(facts, onAction));
+  }
+
+  openNow(facts, onAction) {
     const id = ++this.nextId;
+    const api = facts.api || this.takeHint();
     const record = {
-      id: `${frameTag}-${id}`, api, method, url, frame: this.frame, startedAt: Date.now(), state: "waiting",
+      id: `${frameTag}-${id}`, api: api || "", method: facts.method || "GET", url: facts.url, frame: this.frame, startedAt: Date.now(), state: "waiting",
       verdict: "ok", rule: "", errMsg: "", proceeded: false, findings: [], queuedMs: 0, durationMs: 0, status: 0,
-      mode: this.mode,
+      mode: this.mode, transport: facts.transport || "", tooling: false,
     };
     const t0 = this.now();
     const call = { id, record, t0, startedAt: 0 };
     if (this.state !== "ready" || !this.active()) {
       record.state = "running";
+      if (!record.api) record.api = facts.transport === "websocket" ? "connectSocket" : "request";
       if (this.state === "failed") record.findings.push({ rule: "", severity: "error", message: "checks are OFF: " + this.error });
       this.emit(record);
       call.unchecked = true;
@@ -342,19 +373,53 @@ class Runtime extends EventTarget {
       return call;
     }
     call.onAction = (a) => {
+      if (a.type === "pass") {
+        // R15: not a mini-program call. It runs untouched and the engine
+        // keeps no state for it: no later events.
+        call.unchecked = true;
+        this.calls.delete(call.id);
+        this.note(call, a);
+        onAction({ ...a, type: "start", pass: true }, call);
+        return;
+      }
       this.note(call, a);
       onAction(a, call);
     };
     this.calls.set(id, call);
-    this.event({ type: "open", id, api, url, method, timeout: timeout > 0 ? Math.floor(timeout) : 0, headers });
+    try {
+      this.event({
+        type: "open", id, api: api || undefined, url: facts.url, method: record.method, timeout: facts.timeout > 0 ? Math.floor(facts.timeout) : 0,
+        headers: facts.headers || [], transport: facts.transport, origin: native.origin, protocols: facts.protocols,
+        accept: facts.accept || undefined, body: facts.body || undefined, contentType: facts.contentType || undefined,
+        responseType: facts.responseType || undefined,
+      });
+    } catch (e) {
+      this.calls.delete(id); // a message the module refused (e.g. an unknown mpnetApi): the call never opened
+      throw e;
+    }
     return call;
+  }
+
+  /** takeHint returns (once) the API a framework named for the call being opened now. */
+  takeHint() {
+    const h = this.hint;
+    this.hint = "";
+    return h;
   }
 
   /** note updates a call's record from an action. */
   note(call, a) {
     const r = call.record;
     const now = this.now();
+    if (a.api && r.api !== a.api) r.api = a.api; // the API the module judged the call under (R15)
     switch (a.type) {
+      case "pass":
+        r.tooling = true;
+        r.rule = "R15";
+        r.state = "running";
+        call.startedAt = now;
+        r.findings.push(finding(a));
+        break;
       case "report":
         r.findings.push(finding(a));
         if (a.severity === "error") {
@@ -420,6 +485,20 @@ class Runtime extends EventTarget {
     if (!call.unchecked && this.calls.has(call.id)) this.event({ type: "connected", id: call.id });
   }
 
+  /**
+   * redirect reports that a call ended up at another URL (R14): the browser
+   * followed redirects the page cannot see one by one, so the host reports
+   * the final URL before the app sees the response; a hop the device
+   * refuses fails the call (its onAction gets "fail").
+   */
+  redirect(call, url) {
+    const r = call.record;
+    if (!r.hops) r.hops = [];
+    r.hops.push(url);
+    if (!call.unchecked && this.calls.has(call.id)) this.event({ type: "redirect", id: call.id, url });
+    else this.emit(r);
+  }
+
   /** finish reports the end of a call and frees its slot. */
   finish(call, extra = {}) {
     const r = call.record;
@@ -481,8 +560,10 @@ function start() {
   const rt = new Runtime();
   Object.defineProperty(window, "__mpnetRuntime", { value: rt });
   installFetch(rt, native, CallError);
-  installXHR(rt, native);
-  installWebSocket(rt, native);
+  installXHR(rt, native, CallError);
+  installWebSocket(rt, native, CallError);
+  installFrameworks(rt);
+  installResources(rt);
   document.addEventListener("visibilitychange", () => rt.setVisibility(document.visibilityState === "hidden"));
 
   // The in-page API.

@@ -1,9 +1,15 @@
 // WebSocket interception. The constructor returns at once (readyState
 // CONNECTING); the native socket is created only when the module starts the
-// call. A refused call (not in the socket list, the 6th socket, a timeout)
-// behaves like a refused connection: "error", then "close" with code 1006.
+// call. A socket the module refuses at once (not in the socket list, the 6th
+// socket) makes the constructor throw the client's errMsg, as
+// wx.connectSocket fails at once through its fail callback: Taro's and
+// uni-app's connectSocket turn that exception into a rejection or a fail
+// callback, where an "error" event after "connectSocket:ok" would reach
+// neither (docs/RATIONALE.md). A socket refused later (its connect timeout,
+// or one made while the module was still loading) behaves like a refused
+// connection: "error", then "close" with code 1006.
 
-export function installWebSocket(rt, native) {
+export function installWebSocket(rt, native, CallError) {
   const NativeWS = native.WebSocket;
   const CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
 
@@ -33,7 +39,10 @@ export function installWebSocket(rt, native) {
     // Own data properties: the native prototype's accessors would throw
     // "Illegal invocation" on this object.
     for (const t of ["open", "message", "error", "close"]) Object.defineProperty(this, "on" + t, { value: null, writable: true, enumerable: true });
-    rt.open("connectSocket", this._url, {}, (a, call) => {
+    let constructing = true;
+    let refusedNow = null;
+    const list = protocols === undefined ? undefined : [].concat(protocols).map(String);
+    rt.open({ api: "connectSocket", url: this._url, transport: "websocket", protocols: list }, (a, call) => {
       this._call = call;
       if (a.type === "start") {
         if (this._closedEarly) {
@@ -43,10 +52,23 @@ export function installWebSocket(rt, native) {
         connect(this, a);
       } else if (a.type === "block" || a.type === "fail") {
         this._errMsg = a.errMsg;
+        if (constructing) {
+          refusedNow = a;
+          return;
+        }
         if (this._ws) { const w = this._ws; this._ws = null; try { w.close(); } catch (e) { /* closing */ } }
         refuse(this);
       }
+    }).catch((e) => {
+      console.error("[mpnet] " + (e && e.message || e));
+      this._errMsg = "connectSocket:fail " + (e && e.message || e);
+      refuse(this);
     });
+    constructing = false;
+    if (refusedNow) {
+      this._state = CLOSED;
+      throw new CallError(refusedNow.errMsg, refusedNow);
+    }
   }
   Object.setPrototypeOf(MpnetWebSocket.prototype, NativeWS.prototype);
   Object.setPrototypeOf(MpnetWebSocket, NativeWS);
