@@ -393,6 +393,24 @@ func AppendTLSVerdict(dst []byte, v *abi.TLSVerdict) []byte {
 	o.key("findings")
 	o.b = appendList(o.b, v.Findings, appendTLSFinding)
 	o.str("errMsg", v.ErrMsg)
+	if len(v.Clients) > 0 {
+		o.key("clients")
+		o.b = appendList(o.b, v.Clients, appendClientResult)
+	}
+	return o.close()
+}
+
+func appendClientResult(dst []byte, c *abi.ClientResult) []byte {
+	o := open(dst)
+	o.str("name", c.Name)
+	o.str("platform", c.Platform)
+	o.bool("ok", c.OK)
+	o.bool("judged", c.Judged)
+	o.strOmit("protocol", c.Protocol)
+	o.bool("forwardSecret", c.ForwardSecret)
+	o.key("fails")
+	o.b = appendStrings(o.b, c.Fails)
+	o.strOmit("note", c.Note)
 	return o.close()
 }
 
