@@ -108,9 +108,10 @@ type CertFacts struct {
 	SCTs        int      `json:"scts"` // embedded SCTs
 	SHA256      string   `json:"sha256"`
 	// ExtKeyUsage lists the extended key usages ("serverAuth",
-	// "clientAuth", "any", ... or the OID), nil when the certificate has
-	// no such extension.
-	ExtKeyUsage []string `json:"extKeyUsage,omitempty"`
+	// "clientAuth", "any", ... or the OID). NoExtKeyUsage: the certificate
+	// has no such extension (false too when the host did not look).
+	ExtKeyUsage   []string `json:"extKeyUsage,omitempty"`
+	NoExtKeyUsage bool     `json:"noExtKeyUsage,omitempty"`
 }
 
 // TLSVerdict is the module's R12 judgement of TLSFacts.

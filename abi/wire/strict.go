@@ -798,6 +798,8 @@ func (d *sdec) cert(c *abi.CertFacts) {
 			d.str(k, &c.SHA256)
 		case "extKeyUsage":
 			d.strs(k, &c.ExtKeyUsage)
+		case "noExtKeyUsage":
+			d.boolean(k, &c.NoExtKeyUsage)
 		default:
 			return false
 		}

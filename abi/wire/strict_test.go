@@ -45,7 +45,7 @@ func caseVariant(msg []byte) bool {
 		source invalid now error versions chain cipherSuite forwardSecret hostnameMatch hostnameError trusted trustError rootsSource
 		issuerSent issuerIsRoot ocspStapled scts supported subject issuer dnsNames ips notBefore notAfter selfSigned isCA
 		signatureAlgorithm keyType keyBits aiaIssuers ocspServers sha256 ciphers partial trustFault alpn noSNI sameCert subject
-		extKeyUsage clients judged protocol note`)
+		extKeyUsage noExtKeyUsage clients judged protocol note`)
 	dec := json.NewDecoder(bytes.NewReader(msg))
 	for {
 		tok, err := dec.Token()
@@ -80,7 +80,7 @@ var strictSamples = []string{
 	`{"api":"request","contentType":"text/html; charset=gbk","url":"u","decoded":"gbk","source":"meta","invalid":-1}`,
 	`{"host":"a.com","port":443,"now":1700000000000,"versions":[{"version":"1.3","supported":true},{"version":"1.0","supported":false,"error":"e"}],"chain":[{"subject":"CN=a","issuer":"CN=b","dnsNames":["a.com"],"ips":null,"notBefore":1,"notAfter":2,"selfSigned":false,"isCA":false,"signatureAlgorithm":"SHA256-RSA","keyType":"RSA","keyBits":2048,"aiaIssuers":[],"ocspServers":["http://o"],"scts":2,"sha256":"ab"}],"cipherSuite":"TLS_AES_128_GCM_SHA256","forwardSecret":true,"hostnameMatch":true,"trusted":true,"rootsSource":"system","issuerSent":true,"issuerIsRoot":false,"ocspStapled":false,"scts":0}`,
 	`{"host":"a.com","chain":[{"keyBits":"2048"}]}`, `{"port":70000000000000000000}`, `{"error":"dial tcp: refused","host":"x","port":1}`,
-	`{"host":"a.com","versions":[{"version":"1.2","supported":true,"ciphers":["TLS_RSA_WITH_AES_128_GCM_SHA256","TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"]},{"version":"1.3","supported":true,"ciphers":["TLS_AES_128_GCM_SHA256"],"partial":true}],"chain":[{"subject":"CN=a","extKeyUsage":["serverAuth","1.2.3.4"]}],"trustFault":"signature","alpn":"h2","noSNI":{"sameCert":false,"hostnameMatch":false,"subject":"CN=other","error":""}}`,
+	`{"host":"a.com","versions":[{"version":"1.2","supported":true,"ciphers":["TLS_RSA_WITH_AES_128_GCM_SHA256","TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"]},{"version":"1.3","supported":true,"ciphers":["TLS_AES_128_GCM_SHA256"],"partial":true}],"chain":[{"subject":"CN=a","extKeyUsage":["serverAuth","1.2.3.4"]},{"noExtKeyUsage":true,"noExtKeyUsage":false}],"trustFault":"signature","alpn":"h2","noSNI":{"sameCert":false,"hostnameMatch":false,"subject":"CN=other","error":""}}`,
 	`{"noSNI":null}`, `{"noSNI":{"sameCert":true},"noSNI":{"subject":"x"}}`, `{"noSNI":{"bogus":1}}`, `{"noSNI":[]}`, `{"versions":[{"ciphers":null,"partial":null}]}`,
 	`{"versions":[{"ciphers":[1]}]}`, `{"chain":[{"extKeyUsage":"serverAuth"}]}`, `{"alpn":false}`, `{"trustFault":"eku","trustFault":""}`,
 	`{"type":"tls","at":1,"tls":{"host":"a.com","port":443,"ok":true,"clients":[{"name":"iOS 13+","platform":"ios","ok":true,"judged":true,"protocol":"1.3","forwardSecret":true,"fails":[],"note":"n"},{"name":"Android 4.4","platform":"android","ok":false,"judged":false,"fails":["tls-version"]}]}}`,
@@ -162,7 +162,7 @@ func randomFacts(r *rand.Rand) abi.TLSFacts {
 	for n := r.Intn(3); n > 0; n-- {
 		f.Chain = append(f.Chain, abi.CertFacts{Subject: rstr(r), Issuer: rstr(r), DNSNames: rstrs(r), IPs: rstrs(r), NotBefore: int64(r.Intn(1 << 45)),
 			NotAfter: int64(r.Intn(1 << 45)), SelfSigned: r.Intn(2) == 0, IsCA: r.Intn(2) == 0, SignatureAlgorithm: rstr(r), KeyType: rstr(r),
-			KeyBits: r.Intn(5000), AIAIssuers: rstrs(r), OCSPServers: rstrs(r), SCTs: r.Intn(4), SHA256: rstr(r), ExtKeyUsage: rstrs(r)})
+			KeyBits: r.Intn(5000), AIAIssuers: rstrs(r), OCSPServers: rstrs(r), SCTs: r.Intn(4), SHA256: rstr(r), ExtKeyUsage: rstrs(r), NoExtKeyUsage: r.Intn(2) == 0})
 	}
 	if r.Intn(2) == 0 {
 		f.NoSNI = &abi.NoSNIFacts{Error: rstr(r), SameCert: r.Intn(2) == 0, HostnameMatch: r.Intn(2) == 0, Subject: rstr(r)}
