@@ -382,37 +382,69 @@ func AppendErrorResult(dst []byte, r *abi.ErrorResult) []byte {
 }
 
 // AppendTLSVerdict appends an abi.TLSVerdict as encoding/json encodes it.
+// A verdict is written once per server, not on a call's path, so its
+// fields go through the non-inlined writers below: inlining every key and
+// value, as the hot encoders do, cost 13 KB of module here.
 func AppendTLSVerdict(dst []byte, v *abi.TLSVerdict) []byte {
 	o := open(dst)
-	o.str("host", v.Host)
+	o.coldStr("host", v.Host)
 	o.int("port", int64(v.Port))
-	o.bool("ok", v.OK)
+	o.coldBool("ok", v.OK)
 	o.key("ios")
 	o.b = appendPlatform(o.b, &v.IOS)
 	o.key("android")
 	o.b = appendPlatform(o.b, &v.Android)
 	o.key("findings")
 	o.b = appendList(o.b, v.Findings, appendTLSFinding)
-	o.str("errMsg", v.ErrMsg)
+	o.coldStr("errMsg", v.ErrMsg)
+	if len(v.Clients) > 0 {
+		o.key("clients")
+		o.b = appendList(o.b, v.Clients, appendClientResult)
+	}
+	return o.close()
+}
+
+func appendClientResult(dst []byte, c *abi.ClientResult) []byte {
+	o := open(dst)
+	o.coldStr("name", c.Name)
+	o.coldStr("platform", c.Platform)
+	o.coldBool("ok", c.OK)
+	o.coldBool("judged", c.Judged)
+	o.coldStrOmit("protocol", c.Protocol)
+	o.coldBool("forwardSecret", c.ForwardSecret)
+	o.coldStrs("fails", c.Fails)
+	o.coldStrOmit("note", c.Note)
 	return o.close()
 }
 
 func appendPlatform(dst []byte, p *abi.PlatformResult) []byte {
 	o := open(dst)
-	o.bool("ok", p.OK)
-	o.key("fails")
-	o.b = appendStrings(o.b, p.Fails)
+	o.coldBool("ok", p.OK)
+	o.coldStrs("fails", p.Fails)
 	return o.close()
 }
 
 func appendTLSFinding(dst []byte, f *abi.TLSFinding) []byte {
 	o := open(dst)
-	o.str("rule", f.Rule)
-	o.str("check", f.Check)
-	o.str("severity", f.Severity)
-	o.key("platforms")
-	o.b = appendStrings(o.b, f.Platforms)
-	o.str("message", f.Message)
-	o.str("fix", f.Fix)
+	o.coldStr("rule", f.Rule)
+	o.coldStr("check", f.Check)
+	o.coldStr("severity", f.Severity)
+	o.coldStrs("platforms", f.Platforms)
+	o.coldStr("message", f.Message)
+	o.coldStr("fix", f.Fix)
 	return o.close()
 }
+
+//go:noinline
+func (o *obj) coldStr(k, v string) { o.str(k, v) }
+
+//go:noinline
+func (o *obj) coldStrOmit(k, v string) { o.strOmit(k, v) }
+
+//go:noinline
+func (o *obj) coldBool(k string, v bool) { o.bool(k, v) }
+
+// coldStrs writes a string array (null when nil).
+//
+//go:noinline
+func (o *obj) coldStrs(k string, ss []string) { o.key(k); o.b = appendStrings(o.b, ss) }

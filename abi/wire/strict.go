@@ -637,6 +637,34 @@ func (d *sdec) tlsVerdict(v *abi.TLSVerdict) {
 			})
 		case "errMsg":
 			d.str(k, &v.ErrMsg)
+		case "clients":
+			list(d, k, &v.Clients, d.client)
+		default:
+			return false
+		}
+		return true
+	})
+}
+
+func (d *sdec) client(c *abi.ClientResult) {
+	d.object("client", func(k string) bool {
+		switch k {
+		case "name":
+			d.str(k, &c.Name)
+		case "platform":
+			d.str(k, &c.Platform)
+		case "ok":
+			d.boolean(k, &c.OK)
+		case "judged":
+			d.boolean(k, &c.Judged)
+		case "protocol":
+			d.str(k, &c.Protocol)
+		case "forwardSecret":
+			d.boolean(k, &c.ForwardSecret)
+		case "fails":
+			d.strs(k, &c.Fails)
+		case "note":
+			d.str(k, &c.Note)
 		default:
 			return false
 		}
@@ -679,6 +707,10 @@ func (d *sdec) tlsFacts(f *abi.TLSFacts) {
 						d.boolean(k, &p.Supported)
 					case "error":
 						d.str(k, &p.Error)
+					case "ciphers":
+						d.strs(k, &p.Ciphers)
+					case "partial":
+						d.boolean(k, &p.Partial)
 					default:
 						return false
 					}
@@ -709,6 +741,37 @@ func (d *sdec) tlsFacts(f *abi.TLSFacts) {
 			d.boolean(k, &f.OCSPStapled)
 		case "scts":
 			d.integerInt(k, &f.SCTs)
+		case "trustFault":
+			d.str(k, &f.TrustFault)
+		case "alpn":
+			d.str(k, &f.ALPN)
+		case "noSNI":
+			if d.null() {
+				f.NoSNI = nil
+				break
+			}
+			if f.NoSNI == nil {
+				f.NoSNI = &abi.NoSNIFacts{}
+			}
+			d.noSNI(f.NoSNI)
+		default:
+			return false
+		}
+		return true
+	})
+}
+
+func (d *sdec) noSNI(n *abi.NoSNIFacts) {
+	d.object("noSNI", func(k string) bool {
+		switch k {
+		case "error":
+			d.str(k, &n.Error)
+		case "sameCert":
+			d.boolean(k, &n.SameCert)
+		case "hostnameMatch":
+			d.boolean(k, &n.HostnameMatch)
+		case "subject":
+			d.str(k, &n.Subject)
 		default:
 			return false
 		}
@@ -749,6 +812,10 @@ func (d *sdec) cert(c *abi.CertFacts) {
 			d.integerInt(k, &c.SCTs)
 		case "sha256":
 			d.str(k, &c.SHA256)
+		case "extKeyUsage":
+			d.strs(k, &c.ExtKeyUsage)
+		case "noExtKeyUsage":
+			d.boolean(k, &c.NoExtKeyUsage)
 		default:
 			return false
 		}

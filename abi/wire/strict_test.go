@@ -44,7 +44,8 @@ func caseVariant(msg []byte) bool {
 		urlCheck mode lan concurrency timeoutFrom request uploadFile downloadFile socket tcp udp connectSocket contentType decoded
 		source invalid now error versions chain cipherSuite forwardSecret hostnameMatch hostnameError trusted trustError rootsSource
 		issuerSent issuerIsRoot ocspStapled scts supported subject issuer dnsNames ips notBefore notAfter selfSigned isCA
-		signatureAlgorithm keyType keyBits aiaIssuers ocspServers sha256`)
+		signatureAlgorithm keyType keyBits aiaIssuers ocspServers sha256 ciphers partial trustFault alpn noSNI sameCert subject
+		extKeyUsage noExtKeyUsage clients judged protocol note`)
 	dec := json.NewDecoder(bytes.NewReader(msg))
 	for {
 		tok, err := dec.Token()
@@ -79,6 +80,11 @@ var strictSamples = []string{
 	`{"api":"request","contentType":"text/html; charset=gbk","url":"u","decoded":"gbk","source":"meta","invalid":-1}`,
 	`{"host":"a.com","port":443,"now":1700000000000,"versions":[{"version":"1.3","supported":true},{"version":"1.0","supported":false,"error":"e"}],"chain":[{"subject":"CN=a","issuer":"CN=b","dnsNames":["a.com"],"ips":null,"notBefore":1,"notAfter":2,"selfSigned":false,"isCA":false,"signatureAlgorithm":"SHA256-RSA","keyType":"RSA","keyBits":2048,"aiaIssuers":[],"ocspServers":["http://o"],"scts":2,"sha256":"ab"}],"cipherSuite":"TLS_AES_128_GCM_SHA256","forwardSecret":true,"hostnameMatch":true,"trusted":true,"rootsSource":"system","issuerSent":true,"issuerIsRoot":false,"ocspStapled":false,"scts":0}`,
 	`{"host":"a.com","chain":[{"keyBits":"2048"}]}`, `{"port":70000000000000000000}`, `{"error":"dial tcp: refused","host":"x","port":1}`,
+	`{"host":"a.com","versions":[{"version":"1.2","supported":true,"ciphers":["TLS_RSA_WITH_AES_128_GCM_SHA256","TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"]},{"version":"1.3","supported":true,"ciphers":["TLS_AES_128_GCM_SHA256"],"partial":true}],"chain":[{"subject":"CN=a","extKeyUsage":["serverAuth","1.2.3.4"]},{"noExtKeyUsage":true,"noExtKeyUsage":false}],"trustFault":"signature","alpn":"h2","noSNI":{"sameCert":false,"hostnameMatch":false,"subject":"CN=other","error":""}}`,
+	`{"noSNI":null}`, `{"noSNI":{"sameCert":true},"noSNI":{"subject":"x"}}`, `{"noSNI":{"bogus":1}}`, `{"noSNI":[]}`, `{"versions":[{"ciphers":null,"partial":null}]}`,
+	`{"versions":[{"ciphers":[1]}]}`, `{"chain":[{"extKeyUsage":"serverAuth"}]}`, `{"alpn":false}`, `{"trustFault":"eku","trustFault":""}`,
+	`{"type":"tls","at":1,"tls":{"host":"a.com","port":443,"ok":true,"clients":[{"name":"iOS 13+","platform":"ios","ok":true,"judged":true,"protocol":"1.3","forwardSecret":true,"fails":[],"note":"n"},{"name":"Android 4.4","platform":"android","ok":false,"judged":false,"fails":["tls-version"]}]}}`,
+	`{"type":"tls","at":1,"tls":{"clients":null}}`, `{"type":"tls","at":1,"tls":{"clients":[{"ok":"yes"}]}}`, `{"type":"tls","at":1,"tls":{"clients":[{"extra":1}]}}`,
 }
 
 func allStrict(t testing.TB, msg []byte) {
@@ -116,7 +122,8 @@ func TestStrictDecodersReadWhatEncodingJSONWrites(t *testing.T) {
 			Timeout: int64(r.Intn(1000)) - 10, Headers: rstrs(r), Status: r.Intn(600)}
 		if r.Intn(3) == 0 {
 			ev.TLS = &abi.TLSVerdict{Host: rstr(r), Port: r.Intn(65536), OK: r.Intn(2) == 0, IOS: abi.PlatformResult{OK: true, Fails: rstrs(r)},
-				Findings: []abi.TLSFinding{{Rule: "R12", Check: rstr(r), Severity: rstr(r), Platforms: rstrs(r), Message: rstr(r), Fix: rstr(r)}}, ErrMsg: rstr(r)}
+				Findings: []abi.TLSFinding{{Rule: "R12", Check: rstr(r), Severity: rstr(r), Platforms: rstrs(r), Message: rstr(r), Fix: rstr(r)}}, ErrMsg: rstr(r),
+				Clients: randomClients(r)}
 		}
 		msg, _ := json.Marshal(ev)
 		var got abi.Event
@@ -134,7 +141,43 @@ func TestStrictDecodersReadWhatEncodingJSONWrites(t *testing.T) {
 		if err := StrictConfigureRequest(msg, &gotCR); err != nil || !reflect.DeepEqual(normalized(t, cr), gotCR) {
 			t.Fatalf("%s: %v\n got %#v", msg, err, gotCR)
 		}
+		facts := randomFacts(r)
+		msg, _ = json.Marshal(facts)
+		var gotF abi.TLSFacts
+		if err := StrictTLSFacts(msg, &gotF); err != nil || !reflect.DeepEqual(normalized(t, facts), gotF) {
+			t.Fatalf("%s: %v\n got %#v", msg, err, gotF)
+		}
 	}
+}
+
+// randomFacts returns TLS facts with every field filled at random.
+func randomFacts(r *rand.Rand) abi.TLSFacts {
+	f := abi.TLSFacts{Host: rstr(r), Port: r.Intn(65536), Now: int64(r.Intn(1 << 45)), Error: rstr(r), CipherSuite: rstr(r),
+		ForwardSecret: r.Intn(2) == 0, HostnameMatch: r.Intn(2) == 0, HostnameError: rstr(r), Trusted: r.Intn(2) == 0, TrustError: rstr(r),
+		RootsSource: rstr(r), IssuerSent: r.Intn(2) == 0, IssuerIsRoot: r.Intn(2) == 0, OCSPStapled: r.Intn(2) == 0, SCTs: r.Intn(5),
+		TrustFault: rstr(r), ALPN: rstr(r)}
+	for n := r.Intn(4); n > 0; n-- {
+		f.Versions = append(f.Versions, abi.TLSVersionProbe{Version: rstr(r), Supported: r.Intn(2) == 0, Error: rstr(r), Ciphers: rstrs(r), Partial: r.Intn(2) == 0})
+	}
+	for n := r.Intn(3); n > 0; n-- {
+		f.Chain = append(f.Chain, abi.CertFacts{Subject: rstr(r), Issuer: rstr(r), DNSNames: rstrs(r), IPs: rstrs(r), NotBefore: int64(r.Intn(1 << 45)),
+			NotAfter: int64(r.Intn(1 << 45)), SelfSigned: r.Intn(2) == 0, IsCA: r.Intn(2) == 0, SignatureAlgorithm: rstr(r), KeyType: rstr(r),
+			KeyBits: r.Intn(5000), AIAIssuers: rstrs(r), OCSPServers: rstrs(r), SCTs: r.Intn(4), SHA256: rstr(r), ExtKeyUsage: rstrs(r), NoExtKeyUsage: r.Intn(2) == 0})
+	}
+	if r.Intn(2) == 0 {
+		f.NoSNI = &abi.NoSNIFacts{Error: rstr(r), SameCert: r.Intn(2) == 0, HostnameMatch: r.Intn(2) == 0, Subject: rstr(r)}
+	}
+	return f
+}
+
+// randomClients returns client results filled at random.
+func randomClients(r *rand.Rand) []abi.ClientResult {
+	var cs []abi.ClientResult
+	for n := r.Intn(3); n > 0; n-- {
+		cs = append(cs, abi.ClientResult{Name: rstr(r), Platform: rstr(r), OK: r.Intn(2) == 0, Judged: r.Intn(2) == 0, Protocol: rstr(r),
+			ForwardSecret: r.Intn(2) == 0, Fails: rstrs(r), Note: rstr(r)})
+	}
+	return cs
 }
 
 // normalized is v as encoding/json reads back what it wrote (invalid UTF-8
@@ -157,7 +200,7 @@ func TestStatusTLSVerdictAndErrorEncoders(t *testing.T) {
 		e := abi.ErrorResult{Error: abi.ErrorInfo{Code: rstr(r), Message: rstr(r)}}
 		same(t, AppendErrorResult(nil, &e), e)
 		v := abi.TLSVerdict{Host: rstr(r), Port: r.Intn(65536), OK: r.Intn(2) == 0, IOS: abi.PlatformResult{OK: r.Intn(2) == 0, Fails: rstrs(r)},
-			Android: abi.PlatformResult{Fails: rstrs(r)}, ErrMsg: rstr(r)}
+			Android: abi.PlatformResult{Fails: rstrs(r)}, ErrMsg: rstr(r), Clients: randomClients(r)}
 		for n := r.Intn(3); n > 0; n-- {
 			v.Findings = append(v.Findings, abi.TLSFinding{Rule: rstr(r), Check: rstr(r), Severity: rstr(r), Platforms: rstrs(r), Message: rstr(r), Fix: rstr(r)})
 		}

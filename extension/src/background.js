@@ -30,7 +30,7 @@ async function settings() {
 function tabInfo(tabId) {
   let t = tabs.get(tabId);
   if (!t) {
-    t = { records: new Map(), status: null, preserve: false, origin: "" };
+    t = { records: new Map(), status: null, preserve: false, origin: "", tls: new Map() };
     tabs.set(tabId, t);
   }
   return t;
@@ -81,7 +81,9 @@ async function installedReferer(tabId) {
 // server sends or probe its TLS versions, so, once the user opts in (the
 // agent's URL in the options, or baked by the build), it asks a locally
 // running `hostsim agent`, which gathers the facts natively and has the same
-// module judge them. Verdicts are cached per host:port for the session.
+// module judge them. Reports ({facts, verdict}) are cached per host:port for
+// the session; the panel gets each tab's reports once (type "tls") and shows
+// them for the records that name them (tlsKey).
 const tlsCache = new Map();
 const sentTLS = new Set(); // "tabId|host:port" verdicts already handed to the tab's runtimes
 
@@ -101,7 +103,7 @@ function tlsTarget(url) {
   }
 }
 
-function tlsVerdict(target) {
+function tlsReport(target) {
   const key = `${target.host}:${target.port}`;
   if (!tlsCache.has(key)) {
     tlsCache.set(key, (async () => {
@@ -109,7 +111,8 @@ function tlsVerdict(target) {
       if (!base) return null;
       const r = await fetch(`${base}/v1/cert?host=${encodeURIComponent(target.host)}&port=${target.port}`);
       if (!r.ok) return null;
-      return (await r.json()).verdict;
+      const report = await r.json();
+      return report && report.verdict && typeof report.verdict === "object" ? report : null;
     })().catch(() => null));
   }
   return tlsCache.get(key);
@@ -119,6 +122,7 @@ function tlsVerdict(target) {
 function applyTLS(record, verdict) {
   if (!verdict || record.tlsChecked) return false;
   record.tlsChecked = true;
+  record.tlsKey = `${verdict.host}:${verdict.port}`;
   for (const f of verdict.findings || []) {
     record.findings.push({ rule: f.rule, severity: f.severity, message: `${f.message} (${(f.platforms || []).join(", ")})`, fix: f.fix, console: "", list: "", entry: "" });
   }
@@ -136,12 +140,18 @@ function applyTLS(record, verdict) {
 function checkTLS(tabId, record) {
   const target = tlsTarget(record.url);
   if (!target || ["R1", "R2", "R3", "R5"].includes(record.rule) && record.state === "blocked") return;
-  tlsVerdict(target).then((v) => {
+  tlsReport(target).then((report) => {
+    const v = report && report.verdict;
     if (v && !sentTLS.has(`${tabId}|${v.host}:${v.port}`)) {
       sentTLS.add(`${tabId}|${v.host}:${v.port}`);
       chrome.tabs.sendMessage(tabId, { type: "tls", verdict: v }).catch(() => {});
     }
     const t = tabs.get(tabId);
+    const key = v && `${v.host}:${v.port}`;
+    if (t && v && !t.tls.has(key)) {
+      t.tls.set(key, report);
+      toPanels(tabId, { type: "tls", key, report });
+    }
     const cur = t && t.records.get(record.id);
     if (cur && applyTLS(cur, v)) {
       toPanels(tabId, { type: "record", record: cur });
@@ -191,7 +201,7 @@ function clearTab(tabId) {
   t.records.clear();
   t.badge = null;
   updateBadge(tabId);
-  toPanels(tabId, { type: "snapshot", records: [], status: t.status });
+  toPanels(tabId, { type: "snapshot", records: [], status: t.status, tls: [...t.tls] });
 }
 
 let validator = null;
@@ -304,7 +314,7 @@ chrome.runtime.onConnect.addListener((port) => {
   if (!panels.has(tabId)) panels.set(tabId, new Set());
   panels.get(tabId).add(port);
   const t = tabInfo(tabId);
-  port.postMessage({ type: "snapshot", records: [...t.records.values()], status: t.status });
+  port.postMessage({ type: "snapshot", records: [...t.records.values()], status: t.status, tls: [...t.tls] });
   port.onMessage.addListener((msg) => {
     if (msg.type === "clear") clearTab(tabId);
     if (msg.type === "preserve") t.preserve = !!msg.on;

@@ -275,8 +275,15 @@ test("R12 in the browser: certificate faults of the hosts the preview calls appe
   await panel.waitForFunction(() => document.body.innerText.includes("expired on"), null, { timeout: 10000 });
   await panel.getByText("missing-intermediate.mpnet.test").first().click();
   await panel.waitForFunction(() => document.body.innerText.includes("does not send the intermediate"), null, { timeout: 10000 });
+  await panel.waitForFunction(() => document.body.innerText.toLowerCase().includes("phones"), null, { timeout: 10000 });
   const text = await panel.evaluate(() => document.body.innerText);
+  const lower = text.toLowerCase(); // headings are styled in capitals
   assert.ok(text.includes("full chain"), "the fix is shown");
+  // The R12 view shows what hostsim cert shows: suites per version, phones, ALPN, SNI.
+  for (const s of ["Certificates and TLS (R12): missing-intermediate.mpnet.test", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "iOS 9–12.1", "Android 5–6",
+    "connects in practice by fetching the intermediate from the AIA URL", "h2 (HTTP/2", "the same certificate"]) {
+    assert.ok(lower.includes(s.toLowerCase()), `the R12 view lacks "${s}"`);
+  }
   await panel.screenshot({ path: path.join(artifacts, "panel-r12.png") });
   await panel.close();
   // Now that the verdict is known, the preview fails calls to that server as the device does.

@@ -12,12 +12,12 @@ import { startStack, openPreview, root } from "../tools/harness.mjs";
 const out = path.join(root, "test-results");
 
 for (const [lang, words] of [
-  ["en-US", { mode: "Mode", hosts: "Hosts to add", origins: "Preview origins" }],
-  ["zh-CN", { mode: "模式", hosts: "待添加域名", origins: "预览源" }],
+  ["en-US", { mode: "Mode", hosts: "Hosts to add", origins: "Preview origins", tls: "Certificates and TLS (R12)", phones: "Phones" }],
+  ["zh-CN", { mode: "模式", hosts: "待添加域名", origins: "预览源", tls: "证书与 TLS（R12）", phones: "各代手机" }],
 ]) {
   test(`popup, options and panel render real content (${lang})`, { timeout: 180000 }, async () => {
     mkdirSync(out, { recursive: true });
-    const stack = await startStack({ lang });
+    const stack = await startStack({ lang, agent: true });
     try {
       const page = await openPreview(stack);
       await page.evaluate(async () => {
@@ -39,6 +39,8 @@ for (const [lang, words] of [
       assert.ok(popupText.includes("wx0123456789abcdef"), "popup shows the appid");
       assert.match(popupText, /\b3\b/, "popup counts the 3 calls that would fail");
 
+      // A certificate fault, judged through hostsim agent, for the R12 view.
+      await page.evaluate(() => window.demo.run("missing intermediate (R12)"));
       const panel = await stack.context.newPage();
       await panel.setViewportSize({ width: 1400, height: 800 });
       await panel.goto(`${ext}/ui/panel.html?tab=${tabId}`);
@@ -51,6 +53,14 @@ for (const [lang, words] of [
       const details = await panel.evaluate(() => document.body.innerText);
       assert.ok(details.includes("stats.mpnet.test"), "details name the host");
       await panel.screenshot({ path: path.join(out, `panel-${lang}.png`) });
+      await panel.getByText("missing-intermediate.mpnet.test").first().click();
+      await panel.waitForFunction((w) => document.body.innerText.toLowerCase().includes(w.toLowerCase()), words.phones, { timeout: 20000 });
+      const r12 = (await panel.evaluate(() => document.body.innerText)).toLowerCase(); // headings are styled in capitals
+      for (const s of [words.tls, "iOS 13+", "Android 10+", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "works on iPhone, fails on Android"]) {
+        assert.ok(r12.includes(s.toLowerCase()), `the R12 view lacks "${s}":\n${r12.slice(0, 3000)}`);
+      }
+      await panel.locator("section.tls table.phones").scrollIntoViewIfNeeded();
+      await panel.screenshot({ path: path.join(out, `panel-r12-${lang}.png`) });
       await panel.getByText(words.hosts).first().click();
       await panel.waitForTimeout(300);
       const hosts = await panel.evaluate(() => document.body.innerText);

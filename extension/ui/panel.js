@@ -8,6 +8,7 @@ import {
   formatTime, formatMs, verdictOf, matchesFilter, hostsToAdd, hostsAsMpnetJSON,
   concurrencySeries, clipSeries, toHAR, hasRuleText, APIS, POOL_LIMIT, SOCKET_LIMIT,
 } from "./lib.js";
+import { renderTLS } from "./tls.js";
 
 applyI18n();
 
@@ -21,6 +22,7 @@ const tabId = inspected ? inspected.tabId : Number.parseInt(new URLSearchParams(
 // ------------------------------------------------------------------ state
 
 let records = []; // every record, in arrival order
+let tlsReports = new Map(); // "host:port" -> R12 report from hostsim agent ({facts, verdict})
 const pos = new Map(); // record id -> index in records
 let view = []; // indices into records that pass the filters
 let counts = { calls: 0, fail: 0, warn: 0 };
@@ -328,6 +330,9 @@ function renderDetails() {
       f.fix ? el("p", { class: "fix" }, el("b", { text: t("detailsFix") + " " }), str(f.fix)) : null));
   }
 
+  const tls = tlsReports.get(str(r.tlsKey));
+  if (tls) pane.append(renderTLS(tls));
+
   const rules = [...new Set([str(r.rule), ...findings.map((f) => str(f.rule))])].filter(hasRuleText);
   if (rules.length) {
     pane.append(el("h3", { text: t("detailsAbout") }));
@@ -628,8 +633,16 @@ function onMessage(msg) {
   switch (msg.type) {
     case "snapshot":
       reset(true);
+      tlsReports = new Map(arr(msg.tls).filter((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === "string"));
       for (const r of arr(msg.records)) upsert(r);
       if ("status" in msg) setStatus(msg.status);
+      break;
+    case "tls":
+      if (typeof msg.key === "string" && msg.report && typeof msg.report === "object") {
+        tlsReports.set(msg.key, msg.report);
+        dirty.details = true;
+        schedule();
+      }
       break;
     case "record":
       upsert(msg.record);

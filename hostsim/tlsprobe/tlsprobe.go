@@ -10,11 +10,31 @@
 // 1.3, concurrently), each handshake restricted to exactly that version and
 // offering every cipher suite crypto/tls implements, including the insecure
 // ones (RSA key exchange, 3DES, RC4, CBC-SHA256), so that old servers are
-// observed rather than refused. Handshakes use InsecureSkipVerify so they
-// complete whatever the certificates are; the certificates are then verified
-// separately, and each question (hostname, trust, chain, validity) gets its
-// own fact. The connection is closed right after the handshake: no request is
-// sent. The probe never fetches AIA issuer URLs nor asks OCSP responders.
+// observed rather than refused, and ALPN "h2" and "http/1.1". Handshakes use
+// InsecureSkipVerify so they complete whatever the certificates are; the
+// certificates are then verified separately, and each question (hostname,
+// trust, chain, validity) gets its own fact. The connection is closed right
+// after the handshake: no request is sent. The probe never fetches AIA issuer
+// URLs nor asks OCSP responders.
+//
+// # Cipher suites
+//
+// For every version below 1.3 that the server accepts, the probe then
+// enumerates the suites it accepts among crypto/tls's 22: they are split
+// into six groups by key exchange, authentication and cipher (ECDHE-ECDSA
+// AEAD, ECDHE-ECDSA CBC/RC4, the same two for ECDHE-RSA, RSA key exchange
+// AEAD and CBC/3DES/RC4), and each group is offered again and again without
+// the suites already chosen until the server refuses: a version costs one
+// handshake per accepted suite plus one per group, the groups run
+// concurrently, at most Options.Parallel handshakes at a time. Versions'
+// Ciphers list the accepted suites in crypto/tls's order. crypto/tls offers
+// every TLS 1.3 suite it implements and has no setting to offer fewer, so
+// at TLS 1.3 Ciphers holds only the suite the server chose, and Partial is
+// set. Suites crypto/tls does not implement (DHE, CCM, ARIA, Camellia,
+// ECDSA-3DES, ...) are never seen; see docs/RATIONALE.md.
+//
+// A handshake without SNI (when the host is a name) tells which
+// certificate a client that sends none would get (NoSNI).
 //
 // The facts come from the handshake at the highest version that succeeded:
 //
@@ -42,8 +62,15 @@
 //     and its key verifies the leaf's signature. IssuerIsRoot: the leaf
 //     verifies directly against the roots with no intermediates (any key
 //     usage, validity ignored as above).
+//   - TrustFault: when Trusted is false, "eku" if the chain verifies once
+//     server authentication is not required of its extended key usages, or
+//     "signature" if the certificates up to the last one signed with SHA-1
+//     or MD5 each carry their issuer's signature (of the weak hash) and that
+//     issuer verifies to the roots.
 //   - OCSPStapled: the server stapled an OCSP response. SCTs: SCTs delivered
-//     in the handshake plus those embedded in the leaf.
+//     in the handshake (the TLS extension and a stapled OCSP response) plus
+//     those embedded in the leaf.
+//   - ALPN: the protocol the server chose.
 //
 // Error is set only when no version succeeded; it is the most informative of
 // the attempts' errors ("connection refused", "timeout after 10s (connect)",
@@ -53,11 +80,14 @@
 // # Bounds
 //
 // Every attempt is bounded by Options.Timeout (dial and handshake together)
-// and by the caller's context; attempts run concurrently, so a probe takes
-// about one Timeout at worst even against a server that accepts and never
-// answers, or a Dial function that ignores its context. crypto/tls bounds
-// the handshake messages (the certificate message to 256 KiB), and the probe
-// considers at most 16 certificates. Panics are recovered and reported as
+// and by the caller's context; the version probes run concurrently, and the
+// enumeration that follows has one more Timeout in all, so a probe takes
+// about two Timeouts at worst even against a server that accepts and never
+// answers, or a Dial function that ignores its context. A probe makes at
+// most 1 + 4 + (22+6) + 2×(11+3) = 61 handshakes (TLS 1.2 has 22 suites in
+// six groups, 1.0 and 1.1 have 11 in three), typically a dozen.
+// crypto/tls bounds the handshake messages (the certificate message to
+// 256 KiB), and the probe considers at most 16 certificates. Panics are recovered and reported as
 // errors.
 //
 // # GODEBUG settings
@@ -154,7 +184,13 @@ type Options struct {
 	// Versions are the TLS versions to probe (tls.VersionTLS10, ...); nil
 	// means TLS 1.0, 1.1, 1.2 and 1.3.
 	Versions []uint16
+	// Parallel bounds the handshakes in flight at once; 0 means
+	// DefaultParallel.
+	Parallel int
 }
+
+// DefaultParallel is how many handshakes a probe has in flight at most.
+const DefaultParallel = 8
 
 // DefaultVersions returns the versions probed when Options.Versions is nil.
 func DefaultVersions() []uint16 {
@@ -199,25 +235,50 @@ func Probe(ctx context.Context, host string, port int, opts Options) abi.TLSFact
 	}
 	addr := net.JoinHostPort(name, strconv.Itoa(port))
 
+	parallel := opts.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	p := &prober{ctx: ctx, addr: addr, name: name, timeout: timeout, at: at, dial: opts.Dial, sem: make(chan struct{}, parallel)}
+	// The enumeration has one more Timeout in all, whatever it finds.
+	var cancel context.CancelFunc
+	p.ectx, cancel = context.WithTimeout(ctx, 2*timeout+grace)
+	defer cancel()
+
 	versions := probeVersions(opts.Versions)
 	results := make([]attempt, len(versions))
+	suites := make([][]uint16, len(versions))
+	partial := make([]bool, len(versions))
+	var noSNI attempt
 	var wg sync.WaitGroup
 	for i, v := range versions {
 		wg.Go(func() {
-			results[i] = probeOne(ctx, name, addr, v, timeout, at, opts.Dial)
+			results[i] = p.handshake(ctx, hello{min: v, max: v, suites: suitesFor(v), alpn: true, sni: name})
+			if st := results[i].state; st != nil {
+				suites[i], partial[i] = p.enumerate(v, st.CipherSuite)
+			}
+		})
+	}
+	askNoSNI := net.ParseIP(name) == nil
+	if askNoSNI {
+		wg.Go(func() {
+			noSNI = p.handshake(ctx, hello{min: tls.VersionTLS10, max: tls.VersionTLS13, suites: allSuites})
 		})
 	}
 	wg.Wait()
 
 	best := -1
 	for i, r := range results {
-		p := abi.TLSVersionProbe{Version: VersionName(r.version), Supported: r.state != nil}
+		pr := abi.TLSVersionProbe{Version: VersionName(r.version), Supported: r.state != nil, Partial: partial[i]}
 		if r.state == nil {
-			p.Error = r.msg
+			pr.Error = r.msg
 		} else if best < 0 || r.version > results[best].version {
 			best = i
 		}
-		facts.Versions = append(facts.Versions, p)
+		for _, id := range suites[i] {
+			pr.Ciphers = append(pr.Ciphers, tls.CipherSuiteName(id))
+		}
+		facts.Versions = append(facts.Versions, pr)
 	}
 	if best < 0 {
 		facts.Error = summarize(results)
@@ -230,8 +291,28 @@ func Probe(ctx context.Context, host string, port int, opts Options) abi.TLSFact
 			}
 		}()
 		gather(&facts, results[best].state, name, at, opts.Roots)
+		if askNoSNI {
+			facts.NoSNI = noSNIFacts(noSNI, results[best].state, name)
+		}
 	}()
 	return facts
+}
+
+// noSNIFacts compares the leaf served without SNI with the one served with.
+func noSNIFacts(r attempt, with *tls.ConnectionState, host string) *abi.NoSNIFacts {
+	if r.state == nil || len(r.state.PeerCertificates) == 0 || r.state.PeerCertificates[0] == nil {
+		msg := r.msg
+		if msg == "" {
+			msg = "no certificate"
+		}
+		return &abi.NoSNIFacts{Error: msg}
+	}
+	leaf := r.state.PeerCertificates[0]
+	n := &abi.NoSNIFacts{Subject: clip(leaf.Subject.String()), HostnameMatch: leaf.VerifyHostname(host) == nil}
+	if len(with.PeerCertificates) > 0 && with.PeerCertificates[0] != nil {
+		n.SameCert = bytes.Equal(leaf.Raw, with.PeerCertificates[0].Raw)
+	}
+	return n
 }
 
 // probeVersions returns the distinct versions to probe, in the given order.
@@ -278,6 +359,43 @@ var allSuites = func() []uint16 {
 	return ids
 }()
 
+// suitesFor returns the suites of allSuites valid at version v.
+func suitesFor(v uint16) []uint16 {
+	var out []uint16
+	for _, id := range allSuites {
+		if suiteVersions[id]&(1<<(v&7)) != 0 {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// suiteVersions maps a suite to the versions it is defined for (bit
+// v&7 for version v: TLS 1.0 is 0x0301, bit 1).
+var suiteVersions = func() map[uint16]uint8 {
+	m := map[uint16]uint8{}
+	for _, list := range [][]*tls.CipherSuite{tls.CipherSuites(), tls.InsecureCipherSuites()} {
+		for _, s := range list {
+			for _, v := range s.SupportedVersions {
+				m[s.ID] |= 1 << (v & 7)
+			}
+		}
+	}
+	return m
+}()
+
+// suiteGroups splits the TLS 1.0-1.2 suites for the enumeration: a server
+// with one certificate accepts at most the groups of its key type, and
+// each group is enumerated on its own, concurrently.
+var suiteGroups = [][]uint16{
+	{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256},
+	{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, tls.TLS_ECDHE_ECDSA_WITH_RC4_128_SHA},
+	{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256},
+	{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, tls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_RC4_128_SHA},
+	{tls.TLS_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_RSA_WITH_AES_256_GCM_SHA384},
+	{tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_256_CBC_SHA, tls.TLS_RSA_WITH_AES_128_CBC_SHA256, tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA, tls.TLS_RSA_WITH_RC4_128_SHA},
+}
+
 // errKind orders attempt errors from most to least informative for Error.
 type errKind int
 
@@ -306,21 +424,99 @@ const (
 	phaseHandshake
 )
 
-// probeOne makes one handshake at version v. It returns within timeout plus
-// grace even when Dial or the connection ignore cancellation; an abandoned
+// prober holds what every handshake of one probe shares.
+type prober struct {
+	ctx, ectx context.Context // the caller's; the enumeration's (with its deadline)
+	addr      string
+	name      string // the host, for SNI
+	timeout   time.Duration
+	at        time.Time
+	dial      func(context.Context, string, string) (net.Conn, error)
+	sem       chan struct{} // bounds the handshakes in flight
+}
+
+// hello is what one handshake offers.
+type hello struct {
+	min, max uint16
+	suites   []uint16
+	alpn     bool   // offer h2 and http/1.1
+	sni      string // "" sends no server name
+}
+
+// enumerate finds the suites the server accepts at version v (below 1.3),
+// knowing it chose first from all of them. It reports them in allSuites'
+// order, and whether the list may be incomplete.
+func (p *prober) enumerate(v, first uint16) ([]uint16, bool) {
+	if v >= tls.VersionTLS13 {
+		return []uint16{first}, true
+	}
+	var mu sync.Mutex
+	found := map[uint16]bool{first: true}
+	partial := false
+	var wg sync.WaitGroup
+	for _, g := range suiteGroups {
+		var offer []uint16
+		for _, id := range g {
+			if id != first && suiteVersions[id]&(1<<(v&7)) != 0 {
+				offer = append(offer, id)
+			}
+		}
+		wg.Go(func() {
+			for len(offer) > 0 {
+				r := p.handshake(p.ectx, hello{min: v, max: v, suites: offer, sni: p.name})
+				if r.state == nil {
+					if r.kind != kindTLS && r.kind != kindClosed {
+						mu.Lock()
+						partial = true // cut short: not the server refusing
+						mu.Unlock()
+					}
+					return
+				}
+				id := r.state.CipherSuite
+				i := slices.Index(offer, id)
+				if i < 0 { // crypto/tls refuses a suite it did not offer
+					return
+				}
+				offer = slices.Delete(offer, i, i+1)
+				mu.Lock()
+				found[id] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	var out []uint16
+	for _, id := range allSuites {
+		if found[id] {
+			out = append(out, id)
+		}
+	}
+	return out, partial
+}
+
+// handshake makes one handshake as h says, within p.timeout (waiting for a
+// free slot does not count) and ctx. It returns within timeout plus grace
+// even when Dial or the connection ignore cancellation; an abandoned
 // attempt closes its connection when it finally returns.
-func probeOne(ctx context.Context, serverName, addr string, v uint16, timeout time.Duration, at time.Time, dial func(context.Context, string, string) (net.Conn, error)) attempt {
-	actx, cancel := context.WithTimeout(ctx, timeout)
+func (p *prober) handshake(ctx context.Context, h hello) attempt {
+	select {
+	case p.sem <- struct{}{}:
+		defer func() { <-p.sem }()
+	case <-ctx.Done():
+		kind, msg := ctxMessage(ctx, p.timeout, phaseConnect)
+		return attempt{version: h.max, kind: kind, msg: msg}
+	}
+	actx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	ch := make(chan attempt, 1)
 	var connected atomic.Bool
 	go func() {
 		defer func() {
-			if p := recover(); p != nil {
-				ch <- attempt{version: v, kind: kindOther, msg: clip(fmt.Sprintf("internal error: %v", p))}
+			if r := recover(); r != nil {
+				ch <- attempt{version: h.max, kind: kindOther, msg: clip(fmt.Sprintf("internal error: %v", r))}
 			}
 		}()
-		ch <- handshake(ctx, actx, serverName, addr, v, timeout, at, dial, &connected)
+		ch <- p.dialAndHandshake(ctx, actx, h, &connected)
 	}()
 	select {
 	case r := <-ch:
@@ -337,23 +533,23 @@ func probeOne(ctx context.Context, serverName, addr string, v uint16, timeout ti
 		if connected.Load() {
 			ph = phaseHandshake
 		}
-		kind, msg := ctxMessage(ctx, timeout, ph)
-		return attempt{version: v, kind: kind, msg: msg}
+		kind, msg := ctxMessage(ctx, p.timeout, ph)
+		return attempt{version: h.max, kind: kind, msg: msg}
 	}
 }
 
-func handshake(ctx, actx context.Context, serverName, addr string, v uint16, timeout time.Duration, at time.Time, dial func(context.Context, string, string) (net.Conn, error), connected *atomic.Bool) attempt {
+func (p *prober) dialAndHandshake(ctx, actx context.Context, h hello, connected *atomic.Bool) attempt {
 	fail := func(err error, ph phase) attempt {
-		kind, msg := classify(ctx, actx, err, timeout, ph)
-		return attempt{version: v, kind: kind, msg: msg}
+		kind, msg := classify(ctx, actx, err, p.timeout, ph)
+		return attempt{version: h.max, kind: kind, msg: msg}
 	}
 	var conn net.Conn
 	var err error
-	if dial == nil {
+	if p.dial == nil {
 		var d net.Dialer
-		conn, err = d.DialContext(actx, "tcp", addr)
+		conn, err = d.DialContext(actx, "tcp", p.addr)
 	} else {
-		conn, err = dial(actx, "tcp", addr)
+		conn, err = p.dial(actx, "tcp", p.addr)
 		if err == nil && conn == nil {
 			err = errors.New("dial returned no connection")
 		}
@@ -367,12 +563,15 @@ func handshake(ctx, actx context.Context, serverName, addr string, v uint16, tim
 		_ = conn.SetDeadline(d)
 	}
 	cfg := &tls.Config{
-		ServerName:         serverName,
+		ServerName:         h.sni,
 		InsecureSkipVerify: true, // verification is done separately, see gather
-		MinVersion:         v,
-		MaxVersion:         v,
-		CipherSuites:       allSuites,
-		Time:               func() time.Time { return at },
+		MinVersion:         h.min,
+		MaxVersion:         h.max,
+		CipherSuites:       h.suites,
+		Time:               func() time.Time { return p.at },
+	}
+	if h.alpn {
+		cfg.NextProtos = []string{"h2", "http/1.1"}
 	}
 	tc := tls.Client(conn, cfg)
 	if err := tc.HandshakeContext(actx); err != nil {
@@ -380,7 +579,7 @@ func handshake(ctx, actx context.Context, serverName, addr string, v uint16, tim
 	}
 	st := tc.ConnectionState()
 	_ = tc.Close()
-	return attempt{version: v, state: &st}
+	return attempt{version: st.Version, state: &st}
 }
 
 // ctxMessage describes an attempt stopped by a context.
@@ -513,7 +712,8 @@ func gather(facts *abi.TLSFacts, st *tls.ConnectionState, host string, at time.T
 	facts.ForwardSecret = st.Version == tls.VersionTLS13 ||
 		strings.Contains(facts.CipherSuite, "ECDHE") || strings.Contains(facts.CipherSuite, "DHE")
 	facts.OCSPStapled = len(st.OCSPResponse) > 0
-	facts.SCTs = len(st.SignedCertificateTimestamps)
+	facts.SCTs = len(st.SignedCertificateTimestamps) + ocspSCTs(st.OCSPResponse)
+	facts.ALPN = clip(st.NegotiatedProtocol)
 
 	certs := st.PeerCertificates
 	if len(certs) > MaxChain {
@@ -560,6 +760,51 @@ func gather(facts *abi.TLSFacts, st *tls.ConnectionState, host string, at time.T
 		}
 	}
 	facts.IssuerIsRoot, _, _ = verifyAny(leaf, roots, x509.NewCertPool(), x509.ExtKeyUsageAny, times)
+	if !ok {
+		facts.TrustFault = trustFault(certs, roots, inter, times)
+	}
+}
+
+// trustFault names what alone keeps an unverified chain from a trusted
+// root (see TLSFacts.TrustFault), or "".
+func trustFault(certs []*x509.Certificate, roots, inter *x509.CertPool, times []time.Time) string {
+	leaf := certs[0]
+	if ok, _, _ := verifyAny(leaf, roots, inter, x509.ExtKeyUsageAny, times); ok {
+		return "eku"
+	}
+	// The last certificate signed with a weak hash, below the roots sent along.
+	last := -1
+	for i, c := range certs {
+		if c != nil && weakHash(c.SignatureAlgorithm) && (i == 0 || !bytes.Equal(c.RawSubject, c.RawIssuer)) {
+			last = i
+		}
+	}
+	if last < 0 || last+1 >= len(certs) {
+		return ""
+	}
+	for i := 0; i <= last; i++ { // each link up to there is its issuer's signature
+		if certs[i] == nil || certs[i+1] == nil || !bytes.Equal(certs[i].RawIssuer, certs[i+1].RawSubject) || !signedBy(certs[i], certs[i+1]) {
+			return ""
+		}
+	}
+	above := x509.NewCertPool()
+	for _, c := range certs[last+2:] {
+		if c != nil {
+			above.AddCert(c)
+		}
+	}
+	if ok, _, _ := verifyAny(certs[last+1], roots, above, x509.ExtKeyUsageAny, verifyTimes(certs[last+1], certs[last+2:], times[0])); ok {
+		return "signature"
+	}
+	return ""
+}
+
+func weakHash(a x509.SignatureAlgorithm) bool {
+	switch a {
+	case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
+		return true
+	}
+	return false
 }
 
 // verifyTimes returns at, then (for retries after a validity error) at
@@ -665,7 +910,9 @@ func CertFactsOf(c *x509.Certificate) abi.CertFacts {
 		AIAIssuers:         slices.Clone(c.IssuingCertificateURL),
 		OCSPServers:        slices.Clone(c.OCSPServer),
 		SCTs:               embeddedSCTs(c),
+		ExtKeyUsage:        extKeyUsages(c),
 	}
+	f.NoExtKeyUsage = f.ExtKeyUsage == nil
 	for _, ip := range c.IPAddresses {
 		f.IPs = append(f.IPs, ip.String())
 	}
@@ -691,6 +938,33 @@ func CertFactsOf(c *x509.Certificate) abi.CertFacts {
 	return f
 }
 
+// ekuNames names the extended key usages crypto/x509 knows.
+var ekuNames = map[x509.ExtKeyUsage]string{
+	x509.ExtKeyUsageAny: "any", x509.ExtKeyUsageServerAuth: "serverAuth", x509.ExtKeyUsageClientAuth: "clientAuth",
+	x509.ExtKeyUsageCodeSigning: "codeSigning", x509.ExtKeyUsageEmailProtection: "emailProtection",
+	x509.ExtKeyUsageIPSECEndSystem: "ipsecEndSystem", x509.ExtKeyUsageIPSECTunnel: "ipsecTunnel", x509.ExtKeyUsageIPSECUser: "ipsecUser",
+	x509.ExtKeyUsageTimeStamping: "timeStamping", x509.ExtKeyUsageOCSPSigning: "OCSPSigning",
+	x509.ExtKeyUsageMicrosoftServerGatedCrypto: "msSGC", x509.ExtKeyUsageNetscapeServerGatedCrypto: "nsSGC",
+	x509.ExtKeyUsageMicrosoftCommercialCodeSigning: "msCodeCom", x509.ExtKeyUsageMicrosoftKernelCodeSigning: "msKernelCode",
+}
+
+// extKeyUsages lists c's extended key usages by name (unknown ones as
+// their OID); nil when c has no such extension.
+func extKeyUsages(c *x509.Certificate) []string {
+	var out []string
+	for _, u := range c.ExtKeyUsage {
+		if n, ok := ekuNames[u]; ok {
+			out = append(out, n)
+		} else {
+			out = append(out, fmt.Sprintf("eku(%d)", u))
+		}
+	}
+	for _, oid := range c.UnknownExtKeyUsage {
+		out = append(out, oid.String())
+	}
+	return out
+}
+
 // oidSCTList is the X.509 extension holding embedded SCTs (RFC 6962 3.3).
 var oidSCTList = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 11129, 2, 4, 2}
 
@@ -702,6 +976,31 @@ func embeddedSCTs(c *x509.Certificate) int {
 		}
 	}
 	return 0
+}
+
+// ocspSCTExtension is the DER encoding of the OID of the SCT list
+// extension in an OCSP response (1.3.6.1.4.1.11129.2.4.5, RFC 6962 3.3).
+var ocspSCTExtension = []byte{0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x05}
+
+// ocspSCTs counts the SCTs in a stapled OCSP response: the extension is
+// found by its OID (an Extension's optional critical flag may follow) and
+// its value read as the certificate extension's is. Anything malformed
+// counts as 0.
+func ocspSCTs(resp []byte) int {
+	i := bytes.Index(resp, ocspSCTExtension)
+	if i < 0 {
+		return 0
+	}
+	rest := resp[i+len(ocspSCTExtension):]
+	var v asn1.RawValue
+	rest, err := asn1.Unmarshal(rest, &v)
+	if err == nil && v.Tag == asn1.TagBoolean {
+		_, err = asn1.Unmarshal(rest, &v)
+	}
+	if err != nil || v.Tag != asn1.TagOctetString || v.Class != asn1.ClassUniversal {
+		return 0
+	}
+	return countSCTExtension(v.Bytes)
 }
 
 // countSCTExtension counts the SCTs in the value of the SCT list extension:

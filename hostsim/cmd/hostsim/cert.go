@@ -119,34 +119,32 @@ func writeCertReport(w io.Writer, f abi.TLSFacts, v abi.TLSVerdict) {
 		leaf := f.Chain[0]
 		fmt.Fprintf(w, "  certificate  %s, issued by %s (%s %d, %s)\n", leaf.Subject, leaf.Issuer, leaf.KeyType, leaf.KeyBits, leaf.SignatureAlgorithm)
 		left := (leaf.NotAfter - f.Now) / (24 * 3600 * 1000)
-		fmt.Fprintf(w, "  valid        %s .. %s (%d days left)\n", day(leaf.NotBefore), day(leaf.NotAfter), left)
+		fmt.Fprintf(w, "  valid        %s .. %s (%d days left; lifetime %d days)\n", day(leaf.NotBefore), day(leaf.NotAfter), left, lifetimeDays(leaf))
 		names := append(append([]string{}, leaf.DNSNames...), leaf.IPs...)
 		fmt.Fprintf(w, "  names        %s\n", strings.Join(names, ", "))
+		fmt.Fprintf(w, "  key usage    %s\n", keyUsage(leaf))
 		var subjects []string
 		for _, c := range f.Chain[1:] {
 			subjects = append(subjects, c.Subject)
 		}
 		fmt.Fprintf(w, "  chain sent   %d certificate(s): leaf%s\n", len(f.Chain), prefixJoin(", ", subjects))
 	}
-	if len(f.Versions) > 0 {
-		var vs []string
-		for _, p := range f.Versions {
-			mark := "no"
-			if p.Supported {
-				mark = "yes"
-			}
-			vs = append(vs, "TLS "+p.Version+" "+mark)
+	for _, p := range f.Versions {
+		fmt.Fprintf(w, "  %-12s %s\n", "TLS "+p.Version, versionLine(p))
+	}
+	if len(f.Chain) > 0 {
+		fmt.Fprintf(w, "  ALPN         %s\n", alpnLine(f.ALPN))
+		if s := noSNILine(f); s != "" {
+			fmt.Fprintf(w, "  without SNI  %s\n", s)
 		}
-		fs := "forward secret"
-		if !f.ForwardSecret {
-			fs = "NOT forward secret"
+		fmt.Fprintf(w, "  extras       OCSP stapled %s · %s · roots %s\n", yesNo(f.OCSPStapled), sctLine(f), f.RootsSource)
+	}
+	for i, c := range v.Clients {
+		label := ""
+		if i == 0 {
+			label = "phones"
 		}
-		suite := ""
-		if f.CipherSuite != "" {
-			suite = fmt.Sprintf("; cipher %s (%s)", f.CipherSuite, fs)
-		}
-		fmt.Fprintf(w, "  protocols    %s%s\n", strings.Join(vs, " · "), suite)
-		fmt.Fprintf(w, "  extras       OCSP stapled %s · SCTs %d · roots %s\n", yesNo(f.OCSPStapled), f.SCTs, f.RootsSource)
+		fmt.Fprintf(w, "  %-12s %-14s %s\n", label, c.Name, clientLine(c))
 	}
 	fmt.Fprintf(w, "  iOS          %s\n", platform(v.IOS))
 	fmt.Fprintf(w, "  Android      %s\n", platform(v.Android))
@@ -155,6 +153,126 @@ func writeCertReport(w io.Writer, f abi.TLSFacts, v abi.TLSVerdict) {
 		fmt.Fprintf(w, "      fix: %s\n", fd.Fix)
 	}
 	fmt.Fprintln(w)
+}
+
+// versionLine says whether a version is accepted and with which suites.
+func versionLine(p abi.TLSVersionProbe) string {
+	if !p.Supported {
+		if p.Error != "" {
+			return "no (" + p.Error + ")"
+		}
+		return "no"
+	}
+	if len(p.Ciphers) == 0 {
+		return "yes"
+	}
+	s := "yes: " + wrapList(p.Ciphers, 3, "\n"+strings.Repeat(" ", 20))
+	switch {
+	case p.Version == "1.3" && p.Partial:
+		s += " (the server's choice: TLS 1.3 suites cannot be offered one by one)"
+	case p.Partial:
+		s += " (the list may be incomplete: the enumeration was cut short)"
+	}
+	fs := 0
+	for _, c := range p.Ciphers {
+		if strings.Contains(c, "DHE_") || strings.HasPrefix(c, "TLS_AES_") || strings.HasPrefix(c, "TLS_CHACHA20_") {
+			fs++
+		}
+	}
+	if fs == 0 {
+		s += " [no forward secrecy]"
+	}
+	return s
+}
+
+// wrapList joins items, perLine to a line.
+func wrapList(items []string, perLine int, sep string) string {
+	var b strings.Builder
+	for i, it := range items {
+		switch {
+		case i == 0:
+		case i%perLine == 0:
+			b.WriteString("," + sep)
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(it)
+	}
+	return b.String()
+}
+
+func alpnLine(alpn string) string {
+	switch alpn {
+	case "h2":
+		return "h2 (HTTP/2: wx.request's enableHttp2 can use it)"
+	case "":
+		return "none (HTTP/1.1 only: enableHttp2 has no effect)"
+	}
+	return alpn + " (no h2: enableHttp2 has no effect)"
+}
+
+func noSNILine(f abi.TLSFacts) string {
+	n := f.NoSNI
+	switch {
+	case n == nil:
+		return ""
+	case n.Error != "":
+		return "no certificate (" + n.Error + "); phones send SNI"
+	case n.SameCert:
+		return "the same certificate"
+	case n.HostnameMatch:
+		return "another certificate, also valid for " + f.Host + " (" + n.Subject + ")"
+	}
+	return n.Subject + ", not valid for " + f.Host + ": clients that send no SNI fail (phones send it)"
+}
+
+func sctLine(f abi.TLSFacts) string {
+	embedded := f.Chain[0].SCTs
+	s := fmt.Sprintf("SCTs %d (%d embedded, %d in the handshake)", f.SCTs, embedded, f.SCTs-embedded)
+	if f.RootsSource != "" && f.RootsSource != "system" {
+		s += ", not judged: private roots"
+	}
+	return s
+}
+
+func keyUsage(c abi.CertFacts) string {
+	if c.NoExtKeyUsage {
+		return "no extended key usage extension"
+	}
+	return strings.Join(c.ExtKeyUsage, ", ")
+}
+
+// lifetimeDays is a certificate's validity period in days, notBefore
+// through notAfter inclusive, a started day counting.
+func lifetimeDays(c abi.CertFacts) int64 {
+	const dayMs = 24 * 3600 * 1000
+	return (c.NotAfter - c.NotBefore + 1000 + dayMs - 1) / dayMs
+}
+
+// clientLine is one phone generation's row.
+func clientLine(c abi.ClientResult) string {
+	status := "ok  "
+	switch {
+	case !c.OK && !c.Judged:
+		status = "fails"
+	case !c.OK:
+		status = "FAIL " + strings.Join(c.Fails, ", ")
+	}
+	var parts []string
+	if c.Protocol != "" {
+		p := "TLS " + c.Protocol
+		if !c.ForwardSecret {
+			p += " without forward secrecy"
+		}
+		parts = append(parts, p)
+	}
+	if c.Note != "" {
+		parts = append(parts, c.Note)
+	}
+	if len(parts) == 0 {
+		return status
+	}
+	return status + "  " + strings.Join(parts, "; ")
 }
 
 func platform(p abi.PlatformResult) string {

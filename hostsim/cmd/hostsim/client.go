@@ -140,7 +140,7 @@ func target(raw, moduleHost string) (*url.URL, string, int, error) {
 // bounds each handshake.
 func (c *client) judgeTLS(ctx context.Context, host string, port int, timeout time.Duration, progress func(string)) (abi.TLSFacts, abi.TLSVerdict, error) {
 	if progress != nil {
-		progress("probing TLS 1.0, 1.1, 1.2 and 1.3")
+		progress("probing TLS 1.0-1.3 and their cipher suites")
 	}
 	facts := tlsprobe.Probe(ctx, host, port, tlsprobe.Options{Roots: c.roots, RootsSource: c.rootsSource, Timeout: timeout, Dial: c.dial})
 	if progress != nil {

@@ -219,33 +219,47 @@ func TestRequestThroughTheModule(t *testing.T) {
 // TestCertReports runs the R12 report on every TLS fault.
 func TestCertReports(t *testing.T) {
 	s := fx(t)
-	want := map[string]string{
-		"valid":                "iOS          ok\n  Android      ok",
-		"expired":              "FAIL (validity)",
-		"not-yet-valid":        "is not valid yet",
-		"wrong-host":           "FAIL (hostname)",
-		"self-signed":          "iOS          FAIL (self-signed)",
-		"missing-intermediate": "does not send the intermediate certificate",
-		"tls10-11":             "accepts only TLS 1.0 and TLS 1.1",
-		"tls13-only":           "accepts only TLS 1.3",
-		"rsa1024":              "1024-bit RSA key",
-		"sha1":                 "signed with SHA1-RSA",
-		"no-fs":                "without forward secrecy",
-		"garbage":              "did not answer a TLS handshake",
-		"refuse":               "connection refused",
+	want := map[string][]string{
+		"valid": {"iOS          ok\n  Android      ok", "TLS 1.2      yes: TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,", "ALPN         h2",
+			"phones       iOS 9–12.1     ok    TLS 1.2", "Android 10+    ok    TLS 1.3", "without SNI  the same certificate"},
+		"expired":              {"FAIL (validity)"},
+		"not-yet-valid":        {"is not valid yet"},
+		"wrong-host":           {"FAIL (hostname)"},
+		"self-signed":          {"iOS          FAIL (self-signed)"},
+		"missing-intermediate": {"does not send the intermediate certificate", "AIA URL", "works on iPhone, fails on Android", "connects in practice"},
+		"tls10-11":             {"accepts only TLS 1.0 and TLS 1.1", "Android 4.4    ok    TLS 1.0"},
+		"tls13-only":           {"accepts only TLS 1.3: iOS 9–12.1 and Android 5–9 cannot connect", "Android      FAIL (tls-version)", "iOS 12.2–12.5  ok    TLS 1.3"},
+		"rsa1024":              {"1024-bit RSA key"},
+		"sha1":                 {"signed with SHA1-RSA", "reissue the certificate with a SHA-256", "Android 5–6    ok", "Android 9      FAIL signature"},
+		"no-fs":                {"without forward secrecy", "[no forward secrecy]"},
+		"mixed-no-fs": {"iOS 9–12.1 fail (iOS 12.2+ connect with TLS 1.3)", "iOS          FAIL (ats-cipher)\n  Android      ok",
+			"TLS 1.2      yes: TLS_RSA_WITH_AES_128_CBC_SHA, TLS_RSA_WITH_AES_256_CBC_SHA, TLS_RSA_WITH_AES_128_GCM_SHA256,", "Android 5–6    ok    TLS 1.2 without forward secrecy"},
+		"no-eku":        {"no extended key usage extension: iOS 13+ require serverAuth", "iOS 13+        FAIL eku", "key usage    no extended key usage extension"},
+		"long-lifetime": {"more than 825 days", "iOS 13+        FAIL lifetime"},
+		"sni-only":      {"without SNI  CN=other.mpnet.test", "not valid for sni-only.mpnet.test"},
+		"garbage":       {"did not answer a TLS handshake"},
+		"refuse":        {"connection refused"},
 	}
-	for name, text := range want {
+	for name, texts := range want {
 		f := s.Get(name)
 		_, port, _ := net.SplitHostPort(f.Addr)
 		args := append([]string{"cert"}, fxArgs(t)...)
 		args = append(args, "--timeout", "2000", f.Host+":"+port)
 		code, out, errs := cli(t, args...)
 		wantCode := 1
-		if name == "valid" || name == "tls13-only" {
+		if name == "valid" || name == "sni-only" {
 			wantCode = 0
 		}
-		if code != wantCode || !strings.Contains(out, text) {
-			t.Errorf("%s: exit %d (want %d), output lacks %q:\n%s%s", name, code, wantCode, text, out, errs)
+		if code != wantCode {
+			t.Errorf("%s: exit %d (want %d):\n%s%s", name, code, wantCode, out, errs)
+		}
+		for _, text := range texts {
+			if !strings.Contains(out, text) {
+				t.Errorf("%s: output lacks %q:\n%s", name, text, out)
+			}
+		}
+		if strings.Contains(out, "does not lead to a root") && name != "self-signed" {
+			t.Errorf("%s: blames the CA:\n%s", name, out)
 		}
 	}
 	// The fix for a missing intermediate, as JSON.
@@ -260,6 +274,27 @@ func TestCertReports(t *testing.T) {
 	v := reports[0].Verdict
 	if v.OK || len(v.Findings) != 1 || v.Findings[0].Check != "chain" || !strings.Contains(v.Findings[0].Fix, "full chain") || reports[0].Facts.IssuerSent {
 		t.Errorf("missing intermediate: %+v", v)
+	}
+	// The mixed server, as JSON: the phones that fail and the cipher lists.
+	f = s.Get("mixed-no-fs")
+	_, port, _ = net.SplitHostPort(f.Addr)
+	code, out, _ = cli(t, append(args, f.Host+":"+port)...)
+	reports = nil
+	if err := json.Unmarshal([]byte(out), &reports); err != nil || code != 1 || len(reports) != 1 {
+		t.Fatalf("exit %d %v %s", code, err, out)
+	}
+	rows := map[string]string{}
+	for _, c := range reports[0].Verdict.Clients {
+		rows[c.Name] = fmt.Sprintf("%v %s %v %v", c.OK, c.Protocol, c.ForwardSecret, c.Fails)
+	}
+	wantRows := map[string]string{"iOS 9–12.1": "false 1.2 false [ats-cipher]", "iOS 13+": "true 1.3 true []", "Android 5–6": "true 1.2 false []", "Android 10+": "true 1.3 true []"}
+	for name, row := range wantRows {
+		if rows[name] != row {
+			t.Errorf("mixed-no-fs: %s = %q, want %q", name, rows[name], row)
+		}
+	}
+	if vs := reports[0].Facts.Versions; len(vs) != 4 || len(vs[2].Ciphers) != 4 || vs[2].Partial || len(vs[3].Ciphers) != 1 || !vs[3].Partial {
+		t.Errorf("mixed-no-fs versions %+v", vs)
 	}
 	if code, _, errs := cli(t, "cert", "bad host:99999"); code != 2 || errs == "" {
 		t.Errorf("bad host: exit %d %q", code, errs)
