@@ -50,21 +50,14 @@ func Module() (string, error) {
 }
 
 // Build compiles the module (GOOS=wasip1 GOARCH=wasm, -buildmode=c-shared)
-// from this tree and pre-initialises it (Snapshot) into out.
+// from this tree and pre-initialises it (Snapshot) into out. The same tree
+// gives the same bytes every time (a test builds twice).
 func Build(out string) error {
 	abs, e := filepath.Abs(out)
 	if e != nil {
 		return e
 	}
-	raw := abs + ".raw"
-	defer os.Remove(raw)
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", raw, "./wasm")
-	cmd.Dir = Root()
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if out, e := cmd.CombinedOutput(); e != nil {
-		return fmt.Errorf("building the module: %v\n%s", e, out)
-	}
-	bin, e := os.ReadFile(raw)
+	bin, e := Raw(abs + ".raw")
 	if e != nil {
 		return e
 	}
@@ -73,6 +66,19 @@ func Build(out string) error {
 		return fmt.Errorf("pre-initialising the module: %w", e)
 	}
 	return os.WriteFile(abs, snap, 0o644)
+}
+
+// Raw compiles the module without pre-initialising it and returns its
+// bytes; tmp is the scratch file the compiler writes (removed again).
+func Raw(tmp string) ([]byte, error) {
+	defer os.Remove(tmp)
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", tmp, "./wasm")
+	cmd.Dir = Root()
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	if out, e := cmd.CombinedOutput(); e != nil {
+		return nil, fmt.Errorf("building the module: %v\n%s", e, out)
+	}
+	return os.ReadFile(tmp)
 }
 
 // Snapshot pre-initialises a freshly built module (internal/wasmsnap): the Go
