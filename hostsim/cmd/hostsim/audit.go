@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"mpnet/abi"
 	"mpnet/hostsim"
@@ -398,17 +399,17 @@ func writeRow(w io.Writer, r *auditRow) error {
 	if api == "" {
 		api = "-"
 	}
-	_, err := fmt.Fprintf(w, "%5d  %-13s %-7s %6s  %-7s %-5s %s\n", r.Index, api, r.Method, status, verdict, r.Rule, shorten(r.URL, 100))
+	_, err := fmt.Fprintf(w, "%5d  %-13s %-7s %6s  %-7s %-5s %s\n", r.Index, safe(api), safe(shorten(r.Method, 7)), status, verdict, safe(r.Rule), safe(shorten(r.URL, 100)))
 	if r.Verdict == "fail" && r.ErrMsg != "" {
-		fmt.Fprintf(w, "%7s errMsg: %s\n", "", r.ErrMsg)
+		fmt.Fprintf(w, "%7s errMsg: %s\n", "", safe(r.ErrMsg))
 	}
 	for _, f := range r.Findings {
 		if f.Severity == "info" {
 			continue
 		}
-		fmt.Fprintf(w, "%7s %s\n", "", f.Message)
+		fmt.Fprintf(w, "%7s %s\n", "", safe(f.Message))
 		if f.Fix != "" {
-			fmt.Fprintf(w, "%7s fix: %s\n", "", f.Fix)
+			fmt.Fprintf(w, "%7s fix: %s\n", "", safe(f.Fix))
 		}
 	}
 	return err
@@ -439,15 +440,17 @@ func writeSummary(w io.Writer, s *auditSummary) {
 		for _, l := range lists {
 			fmt.Fprintf(w, "  %s:\n", l)
 			for _, h := range s.HostsToAdd[l] {
-				fmt.Fprintf(w, "    %s\n", h)
+				fmt.Fprintf(w, "    %s\n", safe(h))
 			}
 		}
 	}
 }
 
+// shorten cuts s to at most n runes, marking the cut with "...".
 func shorten(s string, n int) string {
-	if len(s) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return s[:n-3] + "..."
+	r := []rune(s)
+	return string(r[:n-3]) + "..."
 }

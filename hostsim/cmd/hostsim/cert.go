@@ -114,17 +114,17 @@ func splitHostPort(a string) (string, int, error) {
 }
 
 func writeCertReport(w io.Writer, f abi.TLSFacts, v abi.TLSVerdict) {
-	fmt.Fprintf(w, "%s:%d\n", f.Host, f.Port)
+	fmt.Fprintf(w, "%s:%d\n", safe(f.Host), f.Port)
 	if len(f.Chain) > 0 {
 		leaf := f.Chain[0]
-		fmt.Fprintf(w, "  certificate  %s, issued by %s (%s %d, %s)\n", leaf.Subject, leaf.Issuer, leaf.KeyType, leaf.KeyBits, leaf.SignatureAlgorithm)
+		fmt.Fprintf(w, "  certificate  %s, issued by %s (%s %d, %s)\n", safe(leaf.Subject), safe(leaf.Issuer), safe(leaf.KeyType), leaf.KeyBits, safe(leaf.SignatureAlgorithm))
 		left := (leaf.NotAfter - f.Now) / (24 * 3600 * 1000)
 		fmt.Fprintf(w, "  valid        %s .. %s (%d days left)\n", day(leaf.NotBefore), day(leaf.NotAfter), left)
 		names := append(append([]string{}, leaf.DNSNames...), leaf.IPs...)
-		fmt.Fprintf(w, "  names        %s\n", strings.Join(names, ", "))
+		fmt.Fprintf(w, "  names        %s\n", strings.Join(safeAll(names), ", "))
 		var subjects []string
 		for _, c := range f.Chain[1:] {
-			subjects = append(subjects, c.Subject)
+			subjects = append(subjects, safe(c.Subject))
 		}
 		fmt.Fprintf(w, "  chain sent   %d certificate(s): leaf%s\n", len(f.Chain), prefixJoin(", ", subjects))
 	}
@@ -135,7 +135,7 @@ func writeCertReport(w io.Writer, f abi.TLSFacts, v abi.TLSVerdict) {
 			if p.Supported {
 				mark = "yes"
 			}
-			vs = append(vs, "TLS "+p.Version+" "+mark)
+			vs = append(vs, "TLS "+safe(p.Version)+" "+mark)
 		}
 		fs := "forward secret"
 		if !f.ForwardSecret {
@@ -143,16 +143,16 @@ func writeCertReport(w io.Writer, f abi.TLSFacts, v abi.TLSVerdict) {
 		}
 		suite := ""
 		if f.CipherSuite != "" {
-			suite = fmt.Sprintf("; cipher %s (%s)", f.CipherSuite, fs)
+			suite = fmt.Sprintf("; cipher %s (%s)", safe(f.CipherSuite), fs)
 		}
 		fmt.Fprintf(w, "  protocols    %s%s\n", strings.Join(vs, " · "), suite)
-		fmt.Fprintf(w, "  extras       OCSP stapled %s · SCTs %d · roots %s\n", yesNo(f.OCSPStapled), f.SCTs, f.RootsSource)
+		fmt.Fprintf(w, "  extras       OCSP stapled %s · SCTs %d · roots %s\n", yesNo(f.OCSPStapled), f.SCTs, safe(f.RootsSource))
 	}
 	fmt.Fprintf(w, "  iOS          %s\n", platform(v.IOS))
 	fmt.Fprintf(w, "  Android      %s\n", platform(v.Android))
 	for _, fd := range v.Findings {
-		fmt.Fprintf(w, "  %s %s (%s): %s\n", strings.ToUpper(fd.Severity[:1])+fd.Severity[1:], fd.Check, strings.Join(fd.Platforms, ", "), fd.Message)
-		fmt.Fprintf(w, "      fix: %s\n", fd.Fix)
+		fmt.Fprintf(w, "  %s %s (%s): %s\n", safe(capitalize(fd.Severity)), safe(fd.Check), strings.Join(safeAll(fd.Platforms), ", "), safe(fd.Message))
+		fmt.Fprintf(w, "      fix: %s\n", safe(fd.Fix))
 	}
 	fmt.Fprintln(w)
 }
@@ -161,7 +161,7 @@ func platform(p abi.PlatformResult) string {
 	if p.OK {
 		return "ok"
 	}
-	return "FAIL (" + strings.Join(p.Fails, ", ") + ")"
+	return "FAIL (" + strings.Join(safeAll(p.Fails), ", ") + ")"
 }
 
 func prefixJoin(sep string, list []string) string {
@@ -169,6 +169,13 @@ func prefixJoin(sep string, list []string) string {
 		return ""
 	}
 	return sep + strings.Join(list, sep)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func yesNo(b bool) string {

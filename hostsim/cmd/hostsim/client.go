@@ -192,10 +192,7 @@ func (e *env) progressLine() (func(string), func()) {
 		return func(string) {}, func() {}
 	}
 	return func(s string) {
-			if len(s) > 100 {
-				s = s[:100]
-			}
-			fmt.Fprintf(f, "\r\033[K%s", s)
+			fmt.Fprintf(f, "\r\033[K%s", safe(shorten(s, 100)))
 		}, func() {
 			fmt.Fprint(f, "\r\033[K")
 		}

@@ -99,7 +99,7 @@ func (e *env) lint(args []string) error {
 	} else {
 		for i, p := range pos {
 			if i < len(res.Formats) && res.Formats[i] != "" {
-				fmt.Fprintf(e.stdout, "%s: read as %s\n", p, res.Formats[i])
+				fmt.Fprintf(e.stdout, "%s: read as %s\n", safe(p), safe(res.Formats[i]))
 			}
 		}
 		for _, p := range probs {

@@ -126,14 +126,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var xe *exitError
 	if errors.As(err, &xe) {
 		if xe.msg != "" {
-			fmt.Fprintln(stderr, "hostsim "+args[0]+": "+xe.msg)
+			fmt.Fprintln(stderr, "hostsim "+args[0]+": "+safeLines(xe.msg))
 		}
 		return xe.code
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	fmt.Fprintln(stderr, "hostsim "+args[0]+": "+err.Error())
+	fmt.Fprintln(stderr, "hostsim "+args[0]+": "+safeLines(err.Error()))
 	return 2
 }
 
@@ -243,18 +243,18 @@ func readFiles(paths []string) ([]abi.File, error) {
 func formatProblem(p abi.Problem) string {
 	var b strings.Builder
 	if p.File != "" {
-		b.WriteString(p.File)
+		b.WriteString(safe(p.File))
 		if p.Line > 0 {
 			fmt.Fprintf(&b, ":%d:%d", p.Line, p.Col)
 		}
 		b.WriteString(": ")
 	}
 	if p.Rule != "" {
-		b.WriteString(p.Rule + " ")
+		b.WriteString(safe(p.Rule) + " ")
 	}
-	b.WriteString(p.Severity + ": " + p.Message)
+	b.WriteString(safe(p.Severity) + ": " + safe(p.Message))
 	if p.Fix != "" {
-		b.WriteString("\n    fix: " + p.Fix)
+		b.WriteString("\n    fix: " + safe(p.Fix))
 	}
 	return b.String()
 }

@@ -78,14 +78,14 @@ func (e *env) socket(args []string) error {
 		}
 		switch ev.Event {
 		case "message":
-			fmt.Fprintln(e.stdout, prefix+ev.Data)
+			fmt.Fprintln(e.stdout, prefix+safe(ev.Data))
 		default:
-			line := fmt.Sprintf("%s[%s] %s %s", prefix, ev.Event, ev.URL, ev.ErrMsg)
+			line := fmt.Sprintf("%s[%s] %s %s", prefix, ev.Event, safe(ev.URL), safe(ev.ErrMsg))
 			fmt.Fprintln(e.stderr, strings.TrimSpace(line))
 			for _, f := range ev.Finding {
-				fmt.Fprintf(e.stderr, "    %s\n", f.Message)
+				fmt.Fprintf(e.stderr, "    %s\n", safe(f.Message))
 				if f.Fix != "" {
-					fmt.Fprintf(e.stderr, "    fix: %s\n", f.Fix)
+					fmt.Fprintf(e.stderr, "    fix: %s\n", safe(f.Fix))
 				}
 			}
 		}
