@@ -95,11 +95,31 @@ func Build(n int, seed uint64) (*Corpus, error) {
 				k.Special = true
 			}
 		}
-		k.Unicode16 = strings.ContainsFunc(g.URL, func(r rune) bool { return r == 0x1806 || unicode.Is(unicode.Cn, r) })
+		k.Unicode16 = hasUnicode16(g.URL) || hasUnicode16(unescape(g.URL))
 		k.Decision = DecisionHash(inst.Check(CheckRequest(g.API, g.URL)))
 		c.Cases = append(c.Cases, k)
 	}
 	return c, nil
+}
+
+func hasUnicode16(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r == 0x1806 || unicode.Is(unicode.Cn, r) })
+}
+
+// unescape decodes %XX escapes (the host parser does so before IDNA).
+func unescape(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b = append(b, byte(v))
+				i += 2
+				continue
+			}
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
 }
 
 // Generated is one generated call.
