@@ -226,17 +226,65 @@ func (e *env) instance(modulePath string) (*hostsim.Module, *hostsim.Instance, e
 	return m, inst, nil
 }
 
-// readFiles reads configuration files for the module.
+// readFiles reads configuration files for the module, each bounded before
+// it is read (abi.MaxConfigFileSize, as many as abi.MaxConfigFiles).
 func readFiles(paths []string) ([]abi.File, error) {
+	if len(paths) > abi.MaxConfigFiles {
+		return nil, badInput("%d configuration files; one import merges at most %d", len(paths), abi.MaxConfigFiles)
+	}
 	var files []abi.File
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		b, err := readBounded(p, abi.MaxConfigFileSize, "configuration files")
 		if err != nil {
-			return nil, badInput("reading configuration: %v", err)
+			return nil, err
 		}
 		files = append(files, abi.File{Name: p, Content: string(b)})
 	}
 	return files, nil
+}
+
+// readBounded reads the file at path, refusing it if it holds more than
+// limit bytes: a regular file by its size, before reading; anything else
+// (a FIFO, /dev/zero, a terminal) by reading at most limit+1 bytes. what
+// names such files in the error.
+func readBounded(path string, limit int64, what string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, badInput("%v", err)
+	}
+	defer f.Close()
+	tooBig := func() error {
+		return badInput("%s: larger than %s; %s are at most that", path, mib(limit), what)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return nil, badInput("%v", err)
+	}
+	if st.IsDir() {
+		return nil, badInput("%s is a directory", path)
+	}
+	if st.Mode().IsRegular() && st.Size() > limit {
+		return nil, tooBig()
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, badInput("reading %s: %v", path, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, tooBig()
+	}
+	return b, nil
+}
+
+// mib writes a byte limit in MiB (or KiB, or bytes).
+func mib(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // formatProblem renders a configuration problem as file:line:col: RULE severity: message.

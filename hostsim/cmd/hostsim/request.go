@@ -98,8 +98,8 @@ func (e *env) request(api string, args []string) error {
 	var body []byte
 	if api == "request" && h.data != "" {
 		if strings.HasPrefix(h.data, "@") {
-			if body, err = os.ReadFile(h.data[1:]); err != nil {
-				return badInput("--data: %v", err)
+			if body, err = readBounded(h.data[1:], maxBody, "request bodies (--data @FILE)"); err != nil {
+				return err
 			}
 		} else {
 			body = []byte(h.data)
@@ -146,6 +146,9 @@ func multipartBody(h *httpCall, hdr http.Header) ([]byte, error) {
 		return nil, badInput("--file: %v", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > maxBody {
+		return nil, badInput("--file: %s is larger than %d MiB", h.file, maxBody>>20)
+	}
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	for _, kv := range h.forms {
