@@ -50,15 +50,15 @@ type recordedNote struct {
 
 // auditSummary closes the report.
 type auditSummary struct {
-	Entries int            `json:"entries"`
-	Judged  int            `json:"judged"`
-	Skipped int            `json:"skipped"`
+	Entries int `json:"entries"`
+	Judged  int `json:"judged"`
+	Skipped int `json:"skipped"`
 	// Unjudged counts entries that could not be judged; the audit then
 	// exits 2. Entries = Judged + Skipped + Unjudged.
 	Unjudged int            `json:"unjudged"`
-	Failed  int            `json:"failed"`
-	Warned  int            `json:"warned"`
-	Rules   map[string]int `json:"rules"`
+	Failed   int            `json:"failed"`
+	Warned   int            `json:"warned"`
+	Rules    map[string]int `json:"rules"`
 	// HostsToAdd maps a list ("domains.request") to the entries to add to it.
 	HostsToAdd map[string][]string `json:"hostsToAdd"`
 }

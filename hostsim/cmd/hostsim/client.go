@@ -110,6 +110,8 @@ func (c *client) dial(ctx context.Context, network, addr string) (net.Conn, erro
 }
 
 // tlsConfig verifies like the client: the chosen roots, the real host name.
+// An empty host leaves the name to net/http, which verifies each
+// connection, redirect hops included, for the host it connects to.
 func (c *client) tlsConfig(host string) *tls.Config {
 	return &tls.Config{ServerName: host, RootCAs: c.roots, MinVersion: tls.VersionTLS12}
 }

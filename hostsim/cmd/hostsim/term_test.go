@@ -18,15 +18,15 @@ import (
 func TestSafe(t *testing.T) {
 	for in, want := range map[string]string{
 		"plain https://a.com/x?y=1 你好": "plain https://a.com/x?y=1 你好",
-		"a\x1b[2Kb":                     `a\x1b[2Kb`,
-		"a\x1b]0;title\x07b":            `a\x1b]0;title\x07b`,
-		"line\nnext\r\tx":               `line\nnext\r\tx`,
-		"c1 \u009b31m csi":              `c1 \u009b31m csi`,
-		"evil\u202egpj.exe":             `evil\u202egpj.exe`,
-		"\u2066iso\u2069 \u200f\u061c":  `\u2066iso\u2069 \u200f\u061c`,
-		"bad \x9b utf8 \xff":            `bad \x9b utf8 \xff`,
-		"sep\u2028x\u2029":              `sep\u2028x\u2029`,
-		"del\x7f back\\slash":           `del\x7f back\slash`,
+		"a\x1b[2Kb":                    `a\x1b[2Kb`,
+		"a\x1b]0;title\x07b":           `a\x1b]0;title\x07b`,
+		"line\nnext\r\tx":              `line\nnext\r\tx`,
+		"c1 \u009b31m csi":             `c1 \u009b31m csi`,
+		"evil\u202egpj.exe":            `evil\u202egpj.exe`,
+		"\u2066iso\u2069 \u200f\u061c": `\u2066iso\u2069 \u200f\u061c`,
+		"bad \x9b utf8 \xff":           `bad \x9b utf8 \xff`,
+		"sep\u2028x\u2029":             `sep\u2028x\u2029`,
+		"del\x7f back\\slash":          `del\x7f back\slash`,
 	} {
 		if got := safe(in); got != want {
 			t.Errorf("safe(%+q) = %q, want %q", in, got, want)
@@ -60,7 +60,9 @@ func TestAuditEscapesUntrustedText(t *testing.T) {
 		t.Errorf("the URL is not shown escaped:\n%s", out)
 	}
 	code, out, _ = cli(t, "audit", "--json", "--config", demo("mpnet.json"), har)
-	var res struct{ Entries []struct{ URL, Method string } }
+	var res struct {
+		Entries []struct{ URL, Method string }
+	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 1 || len(res.Entries) != 2 {
 		t.Fatalf("exit %d %v\n%s", code, err, out)
 	}
