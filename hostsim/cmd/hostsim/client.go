@@ -51,6 +51,9 @@ type client struct {
 	rootsSource string
 	resolve     map[string]string // "host:port" -> "addr:port"
 	dialer      net.Dialer
+	// probeDial, when set, dials for TLS probes instead of dial (the
+	// agent's, which refuses local targets).
+	probeDial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // newClient loads the module, configures it and prepares dialing and roots.
@@ -144,7 +147,11 @@ func (c *client) judgeTLS(ctx context.Context, host string, port int, timeout ti
 	if progress != nil {
 		progress("probing TLS 1.0, 1.1, 1.2 and 1.3")
 	}
-	facts := tlsprobe.Probe(ctx, host, port, tlsprobe.Options{Roots: c.roots, RootsSource: c.rootsSource, Timeout: timeout, Dial: c.dial})
+	dial := c.dial
+	if c.probeDial != nil {
+		dial = c.probeDial
+	}
+	facts := tlsprobe.Probe(ctx, host, port, tlsprobe.Options{Roots: c.roots, RootsSource: c.rootsSource, Timeout: timeout, Dial: dial})
 	if progress != nil {
 		progress("judging")
 	}
