@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"mpnet/docs"
 	"mpnet/internal/buildwasm"
 )
 
@@ -96,7 +97,11 @@ func build(out string) error {
 	if err := run(nil, "bash", "scripts/install-deps.sh", "--npm-only"); err != nil {
 		return err
 	}
-	args := []string{"build/bundle.mjs", "--out", filepath.Join(out, "extension"), "--wasm", wasm}
+	rules := filepath.Join(out, "rules.html")
+	if err := os.WriteFile(rules, docs.RulesHTML(), 0o644); err != nil {
+		return err
+	}
+	args := []string{"build/bundle.mjs", "--out", filepath.Join(out, "extension"), "--wasm", wasm, "--rules", rules}
 	for _, c := range configs {
 		args = append(args, "--config", c)
 	}

@@ -274,6 +274,13 @@ test("R12 in the browser: certificate faults of the hosts the preview calls appe
   await panel.waitForFunction(() => document.body.innerText.includes("does not send the intermediate"), null, { timeout: 10000 });
   const text = await panel.evaluate(() => document.body.innerText);
   assert.ok(text.includes("full chain"), "the fix is shown");
+  // The rule links to its full text, rendered from docs/RULES.md.
+  const href = await panel.evaluate(() => { const a = document.querySelector('.rule-help a.rule-link[href$="#R12"]'); return a && a.href; });
+  assert.match(href || "", /\/ui\/rules\.html#R12$/);
+  const rulesPage = await stack.context.newPage();
+  await rulesPage.goto(href);
+  assert.ok(await rulesPage.evaluate(() => document.getElementById("R12").innerText.includes("Certificates and TLS")), "the rules page has R12");
+  await rulesPage.close();
   await panel.screenshot({ path: path.join(artifacts, "panel-r12.png") });
   await panel.close();
   // Now that the verdict is known, the preview fails calls to that server as the device does.

@@ -150,7 +150,7 @@ export async function startStack({ headless = true, lang = "en-US", config, agen
   const cfgPath = path.join(dir, "mpnet.json");
   writeFileSync(cfgPath, JSON.stringify(config ? config(fx) : demoConfig(fx), null, 2));
   const ext = await bundle({
-    out: path.join(dir, "extension"), wasm: path.join(root, "dist/mpnet.wasm"), config: [cfgPath],
+    out: path.join(dir, "extension"), wasm: path.join(root, "dist/mpnet.wasm"), rules: path.join(root, "dist/rules.html"), config: [cfgPath],
     origin: ["http://localhost/*"], host, agent: ag ? ag.url : "",
   });
   const context = await chromium.launchPersistentContext(path.join(dir, "profile"), {

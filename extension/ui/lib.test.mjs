@@ -425,3 +425,9 @@ test("the pages load only module scripts from files and have no inline handlers"
     assert.doesNotMatch(s, /javascript:/i, n);
   }
 });
+
+test("the pages' rule IDs are docs/RULES.md's, in its order (the one source of the rule texts)", () => {
+  const md = readFileSync(path.join(here, "../../docs/RULES.md"), "utf8");
+  const ids = [...md.matchAll(/^### <a id="([CR]\d+)"><\/a>/gm)].map((m) => m[1]);
+  assert.deepEqual(RULES, ids);
+});

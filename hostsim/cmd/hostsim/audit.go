@@ -470,7 +470,7 @@ func writeSummary(w io.Writer, s *auditSummary) {
 		for _, r := range rules {
 			fmt.Fprintf(w, " %s=%d", r, s.Rules[r])
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintln(w, "  (hostsim rules ID explains each)")
 	}
 	if len(s.HostsToAdd) > 0 {
 		fmt.Fprintln(w, "\nhosts to add (admin console: 开发管理 > 开发设置 > 服务器域名):")

@@ -116,7 +116,7 @@ func (e *env) lint(args []string) error {
 		if len(probs) == 0 {
 			fmt.Fprintln(e.stdout, "no problems found")
 		} else {
-			fmt.Fprintf(e.stdout, "%d error(s), %d warning(s)\n", nerr, nwarn)
+			fmt.Fprintf(e.stdout, "%d error(s), %d warning(s) (hostsim rules ID explains each rule)\n", nerr, nwarn)
 		}
 	}
 	if len(probs) > 0 {

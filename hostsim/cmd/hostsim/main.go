@@ -9,6 +9,7 @@
 //	hostsim cert HOST[:PORT]...
 //	hostsim serve
 //	hostsim agent
+//	hostsim rules [ID...]
 //	hostsim version
 //
 // Exit status: 0 allowed / no problems, 1 a call would fail on device or the
@@ -53,7 +54,8 @@ Usage:
   hostsim serve [--ca FILE]
                            start fixture servers on loopback, one per fault
   hostsim agent [--listen 127.0.0.1:7460]
-                           serve R12 reports to the browser extension
+                           serve R12 reports to the extension paired with it
+  hostsim rules [ID...]    the rules (C1-C6, R1-R15): the list, or each rule named
   hostsim version          the module's ABI version and sha256
 
 Calls that reach servers take --resolve HOST:PORT:ADDR (like curl) and
@@ -116,6 +118,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.serve(args[1:])
 	case "agent":
 		err = e.agent(args[1:])
+	case "rules":
+		err = e.rules(args[1:])
 	default:
 		fmt.Fprintf(stderr, "hostsim: unknown command %q\n\n%s", args[0], usage)
 		return 2
