@@ -7,7 +7,7 @@
 
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -144,6 +144,10 @@ export function startPreview(fx) {
  */
 export async function startStack({ headless = true, lang = "en-US", config, agent = false, host = ["https://*.mpnet.test/*"] } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "mpnet-e2e-"));
+  // The folder (profile, extension copy, CA, agent pairing: 13-18 MB) goes
+  // with the stack, and with the process if a test dies before close.
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once("exit", removeDir);
   const fx = await startFixtures(dir);
   const preview = await startPreview(fx);
   const ag = agent ? await startAgent(fx, dir) : null;
@@ -176,6 +180,7 @@ export async function startStack({ headless = true, lang = "en-US", config, agen
       await preview.close();
       if (ag) await ag.close();
       await fx.close();
+      removeDir();
     },
   };
 }

@@ -21,6 +21,7 @@ var (
 	once sync.Once
 	path string
 	err  error
+	tmp  string // the directory Module built into, if it did
 )
 
 // Root returns the repository root.
@@ -31,7 +32,8 @@ func Root() string {
 
 // Module returns the path of the module to test: $MPNET_WASM when set (CI
 // sets it to the file `go run ./build` produced), else a fresh build into a
-// temporary directory, once per process.
+// temporary directory, once per process; a TestMain that calls Module calls
+// Cleanup when its tests are done.
 func Module() (string, error) {
 	once.Do(func() {
 		if p := os.Getenv("MPNET_WASM"); p != "" {
@@ -43,10 +45,18 @@ func Module() (string, error) {
 			err = e
 			return
 		}
+		tmp = dir
 		path = filepath.Join(dir, "mpnet.wasm")
 		err = Build(path)
 	})
 	return path, err
+}
+
+// Cleanup removes the directory Module built the module into, if any.
+func Cleanup() {
+	if tmp != "" {
+		os.RemoveAll(tmp)
+	}
 }
 
 // Build compiles the module (GOOS=wasip1 GOARCH=wasm, -buildmode=c-shared)

@@ -21,7 +21,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Setenv("MPNET_WASM", path)
-	os.Exit(m.Run())
+	code := m.Run()
+	if fxSet != nil {
+		fxSet.Close()
+		os.RemoveAll(filepath.Dir(fxCA))
+	}
+	buildwasm.Cleanup()
+	os.Exit(code)
 }
 
 // cli runs hostsim in-process and returns exit status, stdout and stderr.
