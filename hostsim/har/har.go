@@ -32,6 +32,8 @@ import (
 	"io"
 	"reflect"
 	"strings"
+
+	"mpnet/internal/bytesize"
 )
 
 // Header is one HTTP header.
@@ -383,16 +385,8 @@ func (r *rawEntry) cutField() string {
 	return ""
 }
 
-// size writes a byte count the way the limits are stated (1 MiB, 4 KiB).
-func size(n int) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
+// size writes a byte count the way the limits are stated.
+func size(n int) string { return bytesize.String(int64(n)) }
 
 // entryError turns an error from decoding entry p.n into a message.
 func (p *parser) entryError(err error) error {

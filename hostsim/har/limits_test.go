@@ -2,7 +2,6 @@ package har
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"reflect"
 	"runtime"
@@ -151,13 +150,4 @@ func (r repeatReader) Read(p []byte) (int, error) {
 		p[i] = byte(r)
 	}
 	return len(p), nil
-}
-
-func TestSize(t *testing.T) {
-	for n, want := range map[int]string{1 << 20: "1 MiB", 4 << 10: "4 KiB", 100: "100 bytes", 1500: "1500 bytes"} {
-		if got := size(n); got != want {
-			t.Errorf("size(%d) = %q, want %q", n, got, want)
-		}
-	}
-	_ = fmt.Sprint
 }

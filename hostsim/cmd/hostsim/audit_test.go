@@ -41,9 +41,7 @@ func TestAuditJudgesOrReportsEveryEntry(t *testing.T) {
 			t.Errorf("the report lacks %q", want)
 		}
 	}
-	if t.Failed() {
-		t.Log(out)
-	}
+	logIfFailed(t, out)
 	code, out, _ = cli(t, "audit", "--json", "--config", demo("mpnet.json"), har)
 	var res struct {
 		Entries []struct {

@@ -28,6 +28,7 @@ import (
 
 	"mpnet/abi"
 	"mpnet/hostsim"
+	"mpnet/internal/bytesize"
 )
 
 func main() {
@@ -280,16 +281,8 @@ func readBounded(path string, limit int64, what string) ([]byte, error) {
 	return b, nil
 }
 
-// mib writes a byte limit in MiB (or KiB, or bytes).
-func mib(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
+// mib writes a byte limit the way messages state limits ("4 MiB").
+func mib(n int64) string { return bytesize.String(n) }
 
 // formatProblem renders a configuration problem as file:line:col: RULE severity: message.
 func formatProblem(p abi.Problem) string {

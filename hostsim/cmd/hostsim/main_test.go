@@ -217,6 +217,12 @@ func TestAuditDemo(t *testing.T) {
 			t.Errorf("audit output lacks %q", want)
 		}
 	}
+	logIfFailed(t, out)
+}
+
+// logIfFailed shows a command's whole output once a test has failed.
+func logIfFailed(t *testing.T, out string) {
+	t.Helper()
 	if t.Failed() {
 		t.Log(out)
 	}
