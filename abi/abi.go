@@ -12,6 +12,15 @@ package abi
 // whose mpnet_abi_version export returns anything else.
 const Version = 3
 
+// Bounds on configuration the module imports (mpnet_configure): a host
+// checks them before it reads a file, so that it never holds more.
+const (
+	// MaxConfigFileSize is the largest configuration file, in bytes.
+	MaxConfigFileSize = 4 << 20
+	// MaxConfigFiles is the most files one import may merge.
+	MaxConfigFiles = 32
+)
+
 // APIs lists the mini-program network APIs the policy knows, in a fixed
 // order, and "resource": an image, audio or video the page loads (R13).
 var APIs = []string{"request", "uploadFile", "downloadFile", "connectSocket", "tcp", "udp", "resource"}

@@ -6,6 +6,8 @@
 //                              (match patterns, e.g. http://localhost/*)
 //        [--host PATTERN]...   API hosts the Referer rule (R8) may rewrite
 //        [--agent URL]         a running `hostsim agent` to ask for R12 reports
+//        [--rules FILE]        the rules page (default dist/rules.html, which
+//                              `go run ./build` renders from docs/RULES.md)
 //
 // `go run ./build` calls it; the browser tests call it with their own
 // configuration. Everything the extension runs is bundled by esbuild from
@@ -20,7 +22,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 function parseArgs(argv) {
-  const a = { out: path.join(root, "dist/extension"), wasm: path.join(root, "dist/mpnet.wasm"), config: [], origin: [], host: [], agent: "" };
+  const a = { out: path.join(root, "dist/extension"), wasm: path.join(root, "dist/mpnet.wasm"), rules: path.join(root, "dist/rules.html"), config: [], origin: [], host: [], agent: "" };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i].replace(/^--/, "");
     const v = argv[++i];
@@ -37,6 +39,8 @@ const PATTERN = /^(\*|https?|wss?):\/\/(\*|(\*\.)?[^/*]+)\/.*$/;
 export async function bundle(opts) {
   const out = path.resolve(opts.out);
   if (!existsSync(opts.wasm)) throw new Error(`${opts.wasm} does not exist: build the module first (go run ./build)`);
+  const rules = opts.rules || path.join(root, "dist/rules.html");
+  if (!existsSync(rules)) throw new Error(`${rules} does not exist: go run ./build renders it from docs/RULES.md`);
   for (const p of [...opts.origin, ...opts.host]) {
     if (!PATTERN.test(p)) throw new Error(`"${p}" is not a match pattern such as http://localhost/* or https://*.example.com/*`);
   }
@@ -62,6 +66,9 @@ export async function bundle(opts) {
   for (const f of readdirSync(uiDir)) {
     if (f.endsWith(".html") || f.endsWith(".css")) copyFileSync(path.join(uiDir, f), path.join(out, "ui", f));
   }
+  // The rules page, rendered from docs/RULES.md (the one source of the
+  // rule texts) by go run ./build; the panel links each finding's rule to it.
+  copyFileSync(rules, path.join(out, "ui", "rules.html"));
   copyDir(path.join(root, "extension/_locales"), path.join(out, "_locales"));
   copyFileSync(opts.wasm, path.join(out, "mpnet.wasm"));
   writeIcons(path.join(out, "icons"));

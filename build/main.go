@@ -22,8 +22,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
+	"time"
 
+	"mpnet/docs"
 	"mpnet/internal/buildwasm"
 )
 
@@ -94,7 +97,11 @@ func build(out string) error {
 	if err := run(nil, "bash", "scripts/install-deps.sh", "--npm-only"); err != nil {
 		return err
 	}
-	args := []string{"build/bundle.mjs", "--out", filepath.Join(out, "extension"), "--wasm", wasm}
+	rules := filepath.Join(out, "rules.html")
+	if err := os.WriteFile(rules, docs.RulesHTML(), 0o644); err != nil {
+		return err
+	}
+	args := []string{"build/bundle.mjs", "--out", filepath.Join(out, "extension"), "--wasm", wasm, "--rules", rules}
 	for _, c := range configs {
 		args = append(args, "--config", c)
 	}
@@ -115,34 +122,77 @@ func build(out string) error {
 	return nil
 }
 
-// zipDir packs dir's files into a zip (for the Chrome Web Store or sharing).
+// zipEpoch is every zip entry's modification time: a fixed one, so that the
+// same tree gives the same zip (the files' own times differ per checkout).
+var zipEpoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// zipDir packs dir's files into a zip (for the Chrome Web Store or sharing),
+// reproducibly: entries in byte order of their paths, fixed times and modes.
 func zipDir(dir, path string) error {
+	var names []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		names = append(names, filepath.ToSlash(rel))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	zw := zip.NewWriter(f)
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		w, err := zw.Create(filepath.ToSlash(rel))
+	for _, name := range names {
+		hdr := &zip.FileHeader{Name: name, Method: zip.Deflate, Modified: zipEpoch}
+		hdr.SetMode(0o644)
+		w, err := zw.CreateHeader(hdr)
 		if err != nil {
 			return err
 		}
-		b, err := os.ReadFile(p)
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
 		if err != nil {
 			return err
 		}
-		_, err = w.Write(b)
-		return err
-	})
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+// checkReproducible builds everything again into a temporary directory and
+// requires the module and the extension zip to be byte-identical to out's.
+func checkReproducible(out string) error {
+	tmp, err := os.MkdirTemp("", "mpnet-repro-")
 	if err != nil {
 		return err
 	}
-	return zw.Close()
+	defer os.RemoveAll(tmp)
+	fmt.Println("$ (reproducibility) the same build again, into a temporary directory")
+	if err := build(tmp); err != nil {
+		return err
+	}
+	for _, name := range []string{"mpnet.wasm", "mpnet-extension.zip"} {
+		a, err := fileSHA(filepath.Join(out, name))
+		if err != nil {
+			return err
+		}
+		b, err := fileSHA(filepath.Join(tmp, name))
+		if err != nil {
+			return err
+		}
+		if a != b {
+			return fmt.Errorf("the build is not reproducible: two builds of this tree gave different %s (sha256 %s and %s)", name, a[:16], b[:16])
+		}
+		fmt.Printf("reproducible  %s  sha256 %s\n", name, a[:16])
+	}
+	return nil
 }
 
 // demo shows hostsim on the bundled demo project: lint of its files, two
@@ -181,6 +231,9 @@ func test(out string) error {
 		return err
 	}
 	env := []string{"MPNET_WASM=" + wasm}
+	if err := checkReproducible(out); err != nil {
+		return err
+	}
 	if err := run(env, "bash", "scripts/install-deps.sh"); err != nil {
 		return err
 	}

@@ -13,9 +13,12 @@ if [ "${1:-}" != "--npm-only" ] && ! command -v chromium >/dev/null 2>&1; then
     echo "install-deps: Chromium is missing; run as root or: sudo apt-get install chromium fonts-noto-cjk" >&2
     exit 1
   fi
-  echo "install-deps: installing Debian's chromium"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
+  # apt takes minutes here; say what it does rather than sit silent.
+  echo "install-deps: apt-get update (refreshing Debian's package lists)"
+  apt-get update -q
+  echo "install-deps: apt-get install chromium fonts-noto-cjk (Chromium for the browser tests, CJK fonts for the Chinese screenshots; a few minutes)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk
+  echo "install-deps: installed $(chromium --version 2>/dev/null || echo chromium)"
 fi
 
 if [ "${1:-}" != "--npm-only" ] && ! command -v openssl >/dev/null 2>&1; then

@@ -108,8 +108,10 @@ function tlsReport(target) {
   if (!tlsCache.has(key)) {
     tlsCache.set(key, (async () => {
       const base = await agentURL();
-      if (!base) return null;
-      const r = await fetch(`${base}/v1/cert?host=${encodeURIComponent(target.host)}&port=${target.port}`);
+      const { agentToken } = await chrome.storage.local.get("agentToken");
+      if (!base || !agentToken) return null;
+      // The pairing token: the agent answers no one else (docs/RATIONALE.md).
+      const r = await fetch(`${base}/v1/cert?host=${encodeURIComponent(target.host)}&port=${target.port}`, { headers: { Authorization: `Bearer ${agentToken}` } });
       if (!r.ok) return null;
       const report = await r.json();
       return report && report.verdict && typeof report.verdict === "object" ? report : null;

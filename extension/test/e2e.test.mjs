@@ -284,6 +284,13 @@ test("R12 in the browser: certificate faults of the hosts the preview calls appe
     "connects in practice by fetching the intermediate from the AIA URL", "h2 (HTTP/2", "the same certificate"]) {
     assert.ok(lower.includes(s.toLowerCase()), `the R12 view lacks "${s}"`);
   }
+  // The rule links to its full text, rendered from docs/RULES.md.
+  const href = await panel.evaluate(() => { const a = document.querySelector('.rule-help a.rule-link[href$="#R12"]'); return a && a.href; });
+  assert.match(href || "", /\/ui\/rules\.html#R12$/);
+  const rulesPage = await stack.context.newPage();
+  await rulesPage.goto(href);
+  assert.ok(await rulesPage.evaluate(() => document.getElementById("R12").innerText.includes("Certificates and TLS")), "the rules page has R12");
+  await rulesPage.close();
   await panel.screenshot({ path: path.join(artifacts, "panel-r12.png") });
   await panel.close();
   // Now that the verdict is known, the preview fails calls to that server as the device does.

@@ -5,7 +5,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, existsSync } from "node:fs";
 import path from "node:path";
 import { startStack, openPreview, root } from "../tools/harness.mjs";
 
@@ -80,5 +80,8 @@ for (const [lang, words] of [
     } finally {
       await stack.close();
     }
+    // A fresh clone's runs leave nothing behind: the stack's folder
+    // (profile, extension, CA, 13-18 MB) is gone with it.
+    assert.ok(!existsSync(stack.dir), `${stack.dir} is left behind`);
   });
 }

@@ -7,7 +7,7 @@
 
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -54,14 +54,40 @@ export async function startFixtures(dir) {
   return { ...doc, byName: Object.fromEntries(doc.faults.map((f) => [f.name, f])), close };
 }
 
-/** startAgent runs `hostsim agent` for the fixtures and resolves with its URL. */
-export async function startAgent(fx) {
-  const args = ["agent", "--listen", "127.0.0.1:0", "--roots", fx.ca, "--timeout", "3000"];
+/**
+ * startAgent runs `hostsim agent` for the fixtures, its pairing kept in dir,
+ * and resolves with its URL and pairing token.
+ */
+export async function startAgent(fx, dir) {
+  const args = ["agent", "--listen", "127.0.0.1:0", "--state", path.join(dir, "agent.json"), "--roots", fx.ca, "--timeout", "3000"];
   for (const f of fx.faults) {
     args.push("--resolve", `${f.host}:${f.addr.split(":").pop()}:127.0.0.1`);
   }
   const { doc, close } = await startHostsim(args, (c) => c.kill("SIGTERM"));
-  return { url: doc.url, close };
+  return { url: doc.url, token: doc.token, close };
+}
+
+/**
+ * pairAgent pairs the extension with the agent as a user does: the options
+ * page, the token pasted, Save, then Test, which the agent answers only
+ * for the extension that presented its token (and pins from then on).
+ */
+export async function pairAgent(context, extensionId, agent) {
+  const page = await context.newPage();
+  try {
+    await page.goto(`chrome-extension://${extensionId}/ui/options.html`);
+    await page.fill("#agentInput", agent.url);
+    await page.fill("#agentToken", agent.token);
+    await page.click("#agentSave");
+    await page.waitForFunction(() => document.getElementById("agentStatus").textContent !== "");
+    await page.evaluate(() => { document.getElementById("agentStatus").textContent = ""; });
+    await page.click("#agentTest");
+    await page.waitForFunction(() => document.getElementById("agentStatus").textContent !== "", null, { timeout: 10000 });
+    const status = await page.textContent("#agentStatus");
+    if (!/ABI/.test(status)) throw new Error(`pairing with hostsim agent failed: ${status}`);
+  } finally {
+    await page.close();
+  }
 }
 
 /** origin of a fixture URL, e.g. https://valid.mpnet.test:34567 */
@@ -127,13 +153,17 @@ export function startPreview(fx, files = {}) {
  */
 export async function startStack({ headless = true, lang = "en-US", config, agent = false, host = ["https://*.mpnet.test/*"], files = {} } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "mpnet-e2e-"));
+  // The folder (profile, extension copy, CA, agent pairing: 13-18 MB) goes
+  // with the stack, and with the process if a test dies before close.
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once("exit", removeDir);
   const fx = await startFixtures(dir);
   const preview = await startPreview(fx, files);
-  const ag = agent ? await startAgent(fx) : null;
+  const ag = agent ? await startAgent(fx, dir) : null;
   const cfgPath = path.join(dir, "mpnet.json");
   writeFileSync(cfgPath, JSON.stringify(config ? config(fx) : demoConfig(fx), null, 2));
   const ext = await bundle({
-    out: path.join(dir, "extension"), wasm: path.join(root, "dist/mpnet.wasm"), config: [cfgPath],
+    out: path.join(dir, "extension"), wasm: path.join(root, "dist/mpnet.wasm"), rules: path.join(root, "dist/rules.html"), config: [cfgPath],
     origin: ["http://localhost/*"], host, agent: ag ? ag.url : "",
   });
   const context = await chromium.launchPersistentContext(path.join(dir, "profile"), {
@@ -151,6 +181,7 @@ export async function startStack({ headless = true, lang = "en-US", config, agen
   let [worker] = context.serviceWorkers();
   if (!worker) worker = await context.waitForEvent("serviceworker", { timeout: 20000 });
   const extensionId = new URL(worker.url()).host;
+  if (ag) await pairAgent(context, extensionId, ag);
   return {
     dir, fx, preview, context, worker, extensionId, ext,
     async close() {
@@ -158,6 +189,7 @@ export async function startStack({ headless = true, lang = "en-US", config, agen
       await preview.close();
       if (ag) await ag.close();
       await fx.close();
+      removeDir();
     },
   };
 }

@@ -430,3 +430,17 @@ test("the pages load only module scripts from files and have no inline handlers"
     assert.doesNotMatch(s, /javascript:/i, n);
   }
 });
+
+test("the pages' rule IDs are docs/RULES.md's, in its order (the one source of the rule texts)", () => {
+  const md = readFileSync(path.join(here, "../../docs/RULES.md"), "utf8");
+  const ids = [...md.matchAll(/^### <a id="([CR]\d+)"><\/a>/gm)].map((m) => m[1]);
+  assert.deepEqual(RULES, ids);
+});
+
+test("Node loads the ES modules it imports without guessing their type (no MODULE_TYPELESS_PACKAGE_JSON)", () => {
+  for (const f of ["../../wasm/loader.js", "./lib.js", "../src/background.js"]) {
+    const url = new URL(f, import.meta.url).href;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(url)}).catch((e) => { if (!/chrome|document|window|self/.test(String(e))) throw e; });`], { encoding: "utf8" });
+    assert.doesNotMatch(r.stderr, /MODULE_TYPELESS_PACKAGE_JSON|Module type of/, `${f}: ${r.stderr}`);
+  }
+});

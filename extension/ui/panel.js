@@ -337,7 +337,9 @@ function renderDetails() {
   if (rules.length) {
     pane.append(el("h3", { text: t("detailsAbout") }));
     for (const id of rules) {
-      pane.append(el("div", { class: "rule-help" }, el("span", { class: "rule", text: id }), el("p", { text: t("rule_" + id) })));
+      // The rule in full: rules.html, rendered from docs/RULES.md.
+      pane.append(el("div", { class: "rule-help" }, el("span", { class: "rule", text: id }), el("p", { text: t("rule_" + id) }),
+        el("a", { class: "rule-link", href: `rules.html#${id}`, target: "_blank", rel: "noopener", text: t("rulesLink") })));
     }
   }
 }

@@ -32,6 +32,8 @@ import (
 	"io"
 	"reflect"
 	"strings"
+
+	"mpnet/internal/bytesize"
 )
 
 // Header is one HTTP header.
@@ -205,7 +207,7 @@ func (p *parser) log() error {
 		}
 		switch key {
 		case "version":
-			v, err := p.optString()
+			v, err := p.optString("log.version")
 			if err != nil {
 				return err
 			}
@@ -266,7 +268,7 @@ func (p *parser) creator() error {
 			}
 			continue
 		}
-		v, err := p.optString()
+		v, err := p.optString("log.creator." + key)
 		if err != nil {
 			return err
 		}
@@ -319,6 +321,9 @@ func (r *rawEntry) entry(i int) (*Entry, error) {
 	if r.Request.URL == nil {
 		return nil, fmt.Errorf("entry %d: missing request.url", i)
 	}
+	if field := r.cutField(); field != "" {
+		return nil, fmt.Errorf("entry %d: %s is longer than %s, more than a HAR field the audit reads may be", i, field, size(maxString))
+	}
 	e := &Entry{
 		Index:           i,
 		StartedDateTime: r.StartedDateTime,
@@ -341,6 +346,47 @@ func (r *rawEntry) entry(i int) (*Entry, error) {
 	}
 	return e, nil
 }
+
+// cutField names the first field the audit reads whose string the tape cut
+// (longer than maxString), or "".
+func (r *rawEntry) cutField() string {
+	cut := func(s string) bool { return strings.Contains(s, markerText) }
+	switch {
+	case cut(r.StartedDateTime):
+		return "startedDateTime"
+	case cut(r.Request.Method):
+		return "request.method"
+	case cut(*r.Request.URL):
+		return "request.url"
+	case cut(r.Response.StatusText):
+		return "response.statusText"
+	case cut(r.Response.Content.MimeType):
+		return "response.content.mimeType"
+	case cut(r.ResourceType):
+		return "_resourceType"
+	case cut(r.Initiator.typ):
+		return "_initiator.type"
+	case bytes.Contains(r.Mpnet, []byte(cutMarker)):
+		return "_mpnet"
+	}
+	for _, hs := range []struct {
+		field string
+		list  []Header
+	}{{"request.headers", r.Request.Headers.list}, {"response.headers", r.Response.Headers.list}} {
+		for k, h := range hs.list {
+			if cut(h.Name) {
+				return fmt.Sprintf("%s.%d.name", hs.field, k)
+			}
+			if cut(h.Value) {
+				return fmt.Sprintf("%s.%d.value", hs.field, k)
+			}
+		}
+	}
+	return ""
+}
+
+// size writes a byte count the way the limits are stated.
+func size(n int) string { return bytesize.String(int64(n)) }
 
 // entryError turns an error from decoding entry p.n into a message.
 func (p *parser) entryError(err error) error {
@@ -380,13 +426,16 @@ func (p *parser) key() (string, error) {
 }
 
 // optString reads a value, returning it if it is a string and "" (after
-// skipping it) otherwise.
-func (p *parser) optString() (string, error) {
+// skipping it) otherwise; field names it in errors.
+func (p *parser) optString(field string) (string, error) {
 	tok, err := p.token()
 	if err != nil {
 		return "", err
 	}
 	if s, ok := tok.(string); ok {
+		if strings.Contains(s, markerText) {
+			return "", fmt.Errorf("%s is longer than %s", field, size(maxString))
+		}
 		return s, nil
 	}
 	return "", p.skipRest(tok)
@@ -460,6 +509,10 @@ func (p *parser) syntax(err error) error { return p.syntaxIn(err, false) }
 func (p *parser) syntaxIn(err error, inValue bool) error {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		return p.at(p.t.end(), "unexpected end of input")
+	}
+	var le *limitError
+	if errors.As(err, &le) {
+		return p.at(le.off, le.msg)
 	}
 	var se *json.SyntaxError
 	if !errors.As(err, &se) {

@@ -2,6 +2,7 @@ package har
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 )
 
@@ -41,8 +42,12 @@ type tape struct {
 	started    bool
 	keepIndent bool // for tests: hand the input on unchanged
 
+	in        []byte // the chunk being read
 	buf       []byte // buf[0] is at offset base
 	fed       int    // buf[:fed] has been handed to the decoder
+	mark      int64  // the last release point: the decoder's value began there
+	scanner   scanner
+	cuts      []cut // strings cut since base, in offset order
 	base      int64
 	lines     int64 // newlines before base
 	lineStart int64 // offset just after the last newline before base
@@ -69,58 +74,64 @@ func (t *tape) Read(p []byte) (int, error) {
 		}
 		t.fill()
 	}
+	// The decoder holds a value (an entry) whole while it reads it: hand
+	// it no more than maxValue bytes past the last release point.
+	room := t.mark + maxValue - (t.base + int64(t.fed))
+	if room <= 0 {
+		return 0, &limitError{off: t.mark, msg: fmt.Sprintf("a value larger than %s (its long strings cut)", size(int(maxValue)))}
+	}
+	if int64(len(p)) > room {
+		p = p[:room]
+	}
 	n := copy(p, t.buf[t.fed:])
 	t.fed += n
 	return n, nil
 }
 
-// fill reads the next chunk of input into buf.
+// fill reads the next chunk of input, drops indentation from it and
+// appends it to buf through the scanner (which cuts long strings).
 func (t *tape) fill() {
-	if cap(t.buf)-len(t.buf) < readChunk {
-		nb := make([]byte, len(t.buf), max(2*cap(t.buf), len(t.buf)+readChunk))
-		copy(nb, t.buf)
-		t.buf = nb
+	if cap(t.in) < readChunk {
+		t.in = make([]byte, readChunk)
 	}
-	old := len(t.buf)
-	n, err := t.r.Read(t.buf[old:cap(t.buf)])
+	in := t.in[:cap(t.in)]
+	n, err := t.r.Read(in)
 	for tries := 1; n == 0 && err == nil; tries++ {
 		if tries == 100 {
 			err = io.ErrNoProgress
 			break
 		}
-		n, err = t.r.Read(t.buf[old:cap(t.buf)])
+		n, err = t.r.Read(in)
 	}
-	t.buf = t.buf[:old+n]
+	chunk := in[:n]
 	t.err = err
 	if !t.started {
 		// Look at the first three bytes for a byte-order mark.
-		for tries := 0; len(t.buf) < len(bom) && t.err == nil; tries++ {
+		for tries := 0; len(chunk) < len(bom) && t.err == nil; tries++ {
 			if tries == 100 {
 				t.err = io.ErrNoProgress
 				break
 			}
-			n, t.err = t.r.Read(t.buf[len(t.buf):cap(t.buf)])
-			t.buf = t.buf[:len(t.buf)+n]
+			n, t.err = t.r.Read(in[len(chunk):])
+			chunk = in[:len(chunk)+n]
 		}
 		t.started = true
-		if bytes.HasPrefix(t.buf, bom) {
-			t.buf = t.buf[:copy(t.buf, t.buf[len(bom):])]
-		}
+		chunk = bytes.TrimPrefix(chunk, bom)
 	}
 	if !t.keepIndent {
-		t.dropIndent(old)
+		chunk = t.dropIndent(chunk)
 	}
+	t.scan(chunk)
 }
 
 // maxIndent is the most indentation dropped after one newline; the rest
 // goes to the decoder. It keeps indents to a byte per newline.
 const maxIndent = 255
 
-// dropIndent removes indentation from buf[from:], in place, recording how
-// much it removed after each newline.
-func (t *tape) dropIndent(from int) {
-	b := t.buf
-	w, r := from, from
+// dropIndent removes indentation from b, in place, recording how much it
+// removed after each newline, and returns what is left.
+func (t *tape) dropIndent(b []byte) []byte {
+	w, r := 0, 0
 	for r < len(b) {
 		if t.inIndent {
 			k := r
@@ -151,7 +162,7 @@ func (t *tape) dropIndent(from int) {
 		t.indents = append(t.indents, 0)
 		t.inIndent = true
 	}
-	t.buf = b[:w]
+	return b[:w]
 }
 
 // lastIndent returns the indentation dropped so far after the last newline.
@@ -177,6 +188,7 @@ func (t *tape) end() int64 { return t.base + int64(len(t.buf)) }
 // release tells the tape that no error will be reported about bytes
 // before offset off.
 func (t *tape) release(off int64) {
+	t.mark = max(t.mark, off)
 	drop := off - t.base
 	if drop < releaseMin || drop < int64(len(t.buf))/2 || drop > int64(t.fed) {
 		return // compact rarely, so that copying stays cheap overall
@@ -193,6 +205,11 @@ func (t *tape) release(off int64) {
 	t.buf = t.buf[:copy(t.buf, t.buf[drop:])]
 	t.fed -= int(drop)
 	t.base = off
+	k := 0
+	for k < len(t.cuts) && t.cuts[k].off < off {
+		k++
+	}
+	t.cuts = t.cuts[:copy(t.cuts, t.cuts[k:])]
 }
 
 // from returns the retained bytes from offset off on.
@@ -230,6 +247,12 @@ func (t *tape) position(off int64) (line, col int64) {
 		indent = 0
 		if !t.keepIndent {
 			indent = int64(t.indents[nl-1])
+		}
+	}
+	// Bytes cut from long strings earlier on the same line.
+	for _, c := range t.cuts {
+		if c.off >= start && c.off+int64(len(cutMarker)) <= off {
+			indent += c.dropped - int64(len(cutMarker))
 		}
 	}
 	return line, off - start + indent + 1

@@ -21,6 +21,7 @@ var (
 	once sync.Once
 	path string
 	err  error
+	tmp  string // the directory Module built into, if it did
 )
 
 // Root returns the repository root.
@@ -31,7 +32,8 @@ func Root() string {
 
 // Module returns the path of the module to test: $MPNET_WASM when set (CI
 // sets it to the file `go run ./build` produced), else a fresh build into a
-// temporary directory, once per process.
+// temporary directory, once per process; a TestMain that calls Module calls
+// Cleanup when its tests are done.
 func Module() (string, error) {
 	once.Do(func() {
 		if p := os.Getenv("MPNET_WASM"); p != "" {
@@ -43,28 +45,29 @@ func Module() (string, error) {
 			err = e
 			return
 		}
+		tmp = dir
 		path = filepath.Join(dir, "mpnet.wasm")
 		err = Build(path)
 	})
 	return path, err
 }
 
+// Cleanup removes the directory Module built the module into, if any.
+func Cleanup() {
+	if tmp != "" {
+		os.RemoveAll(tmp)
+	}
+}
+
 // Build compiles the module (GOOS=wasip1 GOARCH=wasm, -buildmode=c-shared)
-// from this tree and pre-initialises it (Snapshot) into out.
+// from this tree and pre-initialises it (Snapshot) into out. The same tree
+// gives the same bytes every time (a test builds twice).
 func Build(out string) error {
 	abs, e := filepath.Abs(out)
 	if e != nil {
 		return e
 	}
-	raw := abs + ".raw"
-	defer os.Remove(raw)
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", raw, "./wasm")
-	cmd.Dir = Root()
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if out, e := cmd.CombinedOutput(); e != nil {
-		return fmt.Errorf("building the module: %v\n%s", e, out)
-	}
-	bin, e := os.ReadFile(raw)
+	bin, e := Raw(abs + ".raw")
 	if e != nil {
 		return e
 	}
@@ -73,6 +76,19 @@ func Build(out string) error {
 		return fmt.Errorf("pre-initialising the module: %w", e)
 	}
 	return os.WriteFile(abs, snap, 0o644)
+}
+
+// Raw compiles the module without pre-initialising it and returns its
+// bytes; tmp is the scratch file the compiler writes (removed again).
+func Raw(tmp string) ([]byte, error) {
+	defer os.Remove(tmp)
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", tmp, "./wasm")
+	cmd.Dir = Root()
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	if out, e := cmd.CombinedOutput(); e != nil {
+		return nil, fmt.Errorf("building the module: %v\n%s", e, out)
+	}
+	return os.ReadFile(tmp)
 }
 
 // Snapshot pre-initialises a freshly built module (internal/wasmsnap): the Go

@@ -46,7 +46,7 @@ const (
 )
 
 // MaxFiles bounds how many files one import may merge.
-const MaxFiles = 32
+const MaxFiles = abi.MaxConfigFiles
 
 // Load parses and merges files in order: later files override scalar
 // settings, domain lists are united. It returns fatal errors (a file that is

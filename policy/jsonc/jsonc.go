@@ -30,7 +30,7 @@ import (
 
 // MaxSize is the largest input, in bytes, that [Parse] accepts. Larger inputs
 // are rejected with the error "file too large".
-const MaxSize = 4 << 20
+const MaxSize = 4 << 20 // abi.MaxConfigFileSize; policy/config's tests keep them equal
 
 // MaxDepth is the deepest nesting of arrays and objects that [Parse] accepts.
 // A document whose top-level value is an array has depth 1. Deeper documents

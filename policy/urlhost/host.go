@@ -174,11 +174,21 @@ func parseHost(in string) (Host, string) {
 	if in == "" {
 		return Host{}, "missing host"
 	}
-	if in[0] == '[' {
-		if len(in) < 2 || in[len(in)-1] != ']' {
+	ip := in
+	if strings.IndexByte(in, '%') >= 0 || !isASCII(in) {
+		// Chromium decodes escapes and maps the whole host (UTS #46)
+		// before it looks for an IPv6 address, so "[%3A%3A1]", "%5B::1]"
+		// and "[：：１]" all name [::1] there; the standard refuses them.
+		ip = percentDecode(in)
+		if !isASCII(ip) && utf8.ValidString(ip) && strings.IndexByte(ip, '%') < 0 && utf16Len(ip) <= maxIDNAHost {
+			ip = percentDecode(idnaMapOnly(ip)) // "［％3A％3A1］" too
+		}
+	}
+	if ip != "" && ip[0] == '[' {
+		if len(ip) < 2 || ip[len(ip)-1] != ']' {
 			return Host{}, "invalid IPv6 address"
 		}
-		a, ok := parseIPv6(in[1 : len(in)-1])
+		a, ok := parseIPv6(ip[1 : len(ip)-1])
 		if !ok {
 			return Host{}, "invalid IPv6 address"
 		}
@@ -226,6 +236,18 @@ func percentDecode(s string) string {
 	return string(b)
 }
 
+// idnaMapper maps (UTS #46, as idnaProfile does) without refusing anything
+// on the way, for the IPv6 check above: its errors are ignored.
+var idnaMapper = idna.New(idna.MapForLookup(), idna.Transitional(false), idna.CheckHyphens(false),
+	idna.StrictDomainName(false), idna.VerifyDNSLength(false))
+
+// idnaMapOnly returns s mapped by UTS #46 (current mappings, see
+// uts46Since16), whether or not the result is a valid domain name.
+func idnaMapOnly(s string) string {
+	m, _ := idnaMapper.ToUnicode(mapSince16(s))
+	return m
+}
+
 // idnaProfile is UTS #46 ToASCII with the flags the URL Standard's domain
 // parser uses when beStrict is false: CheckHyphens=false, CheckBidi=true,
 // CheckJoiners=true, UseSTD3ASCIIRules=false, Transitional_Processing=false,
@@ -241,11 +263,18 @@ var idnaProfile = idna.New(
 	idna.VerifyDNSLength(false),
 )
 
-// maxIDNALabel is the most code points a label that needs Punycode encoding
-// may have. ICU, which Chromium uses for IDNA, refuses to encode longer labels
-// (its Punycode encoder has a 200 code point buffer), and the limit bounds the
-// quadratic cost of Punycode encoding.
-const maxIDNALabel = 200
+// Limits Chromium puts on international domain names (measured in Chromium
+// 156 with new URL; ASCII hosts have neither): a host that needs IDNA
+// processing may be at most maxIDNAHost UTF-16 code units long as written
+// (after percent-decoding), and each label that needs Punycode encoding at
+// most maxIDNALabel UTF-16 code units once mapped (ICU's encoder refuses
+// longer input). A label's mapped length is what counts: U+FB03 "ﬃ" is three
+// units once mapped, a soft hyphen none. Both also bound the quadratic cost
+// of Punycode encoding.
+const (
+	maxIDNAHost  = 1265
+	maxIDNALabel = 1000
+)
 
 // domainToASCII is the URL Standard's domain parser with beStrict false.
 func domainToASCII(domain string) (string, string) {
@@ -256,14 +285,48 @@ func domainToASCII(domain string) (string, string) {
 		// rule, and what browsers do.
 		result = strings.ToLower(domain)
 	} else {
-		for _, label := range strings.FieldsFunc(domain, isLabelSep) {
-			if !isASCII(label) && utf8.RuneCountInString(label) > maxIDNALabel {
+		if utf16Len(domain) > maxIDNAHost {
+			return "", "domain too long"
+		}
+		if strings.IndexByte(domain, '%') >= 0 {
+			// A '%' left after decoding ("é%zz", "é%2541") stays one in
+			// Chromium, which re-escapes it before IDNA, and fails there;
+			// only escapes that IDNA itself makes are decoded below.
+			return "", "forbidden host code point '%'"
+		}
+		domain = mapSince16(domain)
+		// Map and validate first (linear), so that the label limit is
+		// checked on mapped labels before any Punycode encoding.
+		mapped, err := idnaProfile.ToUnicode(domain)
+		if err != nil {
+			return "", "invalid international domain name"
+		}
+		for _, label := range strings.Split(mapped, ".") {
+			if !isASCII(label) && utf16Len(label) > maxIDNALabel {
 				return "", "domain label too long"
 			}
 		}
-		r, err := idnaProfile.ToASCII(domain)
+		// ToASCII of the mapped domain, not of the input: x/net/idna
+		// applies the Bidi rule (RFC 5893) to labels as written, so
+		// "aℵb" passed although U+2135 maps to the Hebrew letter alef and
+		// "aאb" fails, as it does in UTS #46 and in Chromium.
+		r, err := idnaProfile.ToASCII(mapped)
 		if err != nil || hasEmptyACELabel(domain, r) {
 			return "", "invalid international domain name"
+		}
+		if strings.IndexByte(r, '%') >= 0 {
+			// Chromium decodes escapes once more in what IDNA made of the
+			// name (a full-width '％' maps to '%'): "ｌｏｃａｌ％68ｏｓｔ" is
+			// localhost there. An escape that does not decode to ASCII
+			// other than '%' fails, as it does there.
+			d := percentDecode(r)
+			if strings.IndexByte(d, '%') >= 0 {
+				return "", "forbidden host code point '%'"
+			}
+			if !isASCII(d) {
+				return "", "invalid international domain name"
+			}
+			r = strings.ToLower(d)
 		}
 		result = r
 	}
@@ -276,6 +339,18 @@ func domainToASCII(domain string) (string, string) {
 		}
 	}
 	return result, ""
+}
+
+// utf16Len is the length of s in UTF-16 code units.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
 }
 
 // hasEmptyACELabel reports whether domain has a label that maps to exactly

@@ -23,15 +23,27 @@
 //     ftp, file) have their host parsed by the special (domain) host parser
 //     rather than the opaque-host parser, because the client resolves tcp/udp
 //     hosts like domains: "tcp://0x7f.1:22" targets 127.0.0.1.
-//   - Inputs longer than 8 KiB are rejected with the reason "URL too long",
-//     and a domain label that needs Punycode encoding may have at most 200
-//     code points ("domain label too long"), the limit of ICU, which Chromium
-//     uses for IDNA. Both bound the work done on hostile input.
+//   - Inputs longer than 8 KiB are rejected with the reason "URL too long".
+//     International domain names have Chromium's limits (measured in
+//     Chromium 156; the standard has none): a host that needs IDNA is at most
+//     1265 UTF-16 code units as written ("domain too long"), and a label that
+//     needs Punycode encoding at most 1000 UTF-16 code units once mapped
+//     ("domain label too long"; ICU's encoder refuses longer input). ASCII
+//     hosts have neither limit. Both bound the work done on hostile input.
 //   - A Go string is not necessarily valid UTF-8; each invalid byte is read as
 //     U+FFFD, as a browser does for unpaired surrogates.
-//   - International domain names are mapped with the Unicode 15.0 tables of
-//     golang.org/x/net/idna; a browser with newer Unicode data may accept a
-//     few newly assigned code points that are rejected here.
+//   - International domain names are mapped with golang.org/x/net/idna's
+//     Unicode 15.0 tables, corrected to current UTS #46 (as Chromium 156,
+//     with Unicode 17 data, applies it) for every code point assigned before
+//     Unicode 16.0 whose processing changed since (U+1E9E maps to ß, so
+//     https://FAẞ.de/ is xn--fa-hia.de; see uts46Since16), and with the Bidi
+//     rule applied to labels as mapped (x/net applies it to labels as written).
+//     Code points first assigned in Unicode 16.0 or 17.0, and U+1806, are
+//     still refused ("invalid international domain name") where Chromium
+//     accepts them.
+//   - Chromium percent-escapes a space or '*' inside a host ("a%20b.de") where
+//     the standard refuses the space and keeps '*'; here the space is refused
+//     and '*' kept, as the standard says. Neither host can be a list entry.
 package urlhost
 
 import (
@@ -306,21 +318,28 @@ func cleanInput(s string) string {
 	return s
 }
 
-// splitHostPort splits at the first ':' that is not inside brackets, as the
-// host state does.
+// splitHostPort splits a host from its port as Chromium does: the port
+// follows the last ':' that comes after the last ']', and a host that starts
+// with '[' and has no ']' is all host. On the inputs a browser accepts this
+// is the WHATWG host state's split (the first ':' outside brackets); the two
+// differ on escaped brackets, where Chromium reads "%5B::1]" as the IPv6
+// address [::1] (the standard would take "%5B" as the host), and on hosts
+// that neither accepts.
 func splitHostPort(s string) (host, port string, hasPort bool) {
-	inside := false
+	term, colon := -1, -1
+	if s != "" && s[0] == '[' {
+		term = len(s)
+	}
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
-		case '[':
-			inside = true
 		case ']':
-			inside = false
+			term = i
 		case ':':
-			if !inside {
-				return s[:i], s[i+1:], true
-			}
+			colon = i
 		}
+	}
+	if colon > term {
+		return s[:colon], s[colon+1:], true
 	}
 	return s, "", false
 }

@@ -98,11 +98,15 @@ var parseCases = []parseCase{
 	{in: "http://a.com: 80", err: "invalid port"},
 	{in: "http://a.com:-1", err: "invalid port"},
 	{in: "http://a.com:+80", err: "invalid port"},
-	{in: "http://a.com:80:90", err: "invalid port"},
+	{in: "http://a.com:80:90", err: "forbidden host code point ':'"}, // Chromium splits at the last ':'
 	{in: "https://example.com:demo", err: "invalid port"},
 	{in: `http://a.com:8080\x`, href: "http://a.com:8080/x", host: "a.com", port: 8080},
 	{in: "http://[::1]:8080/", href: "http://[::1]:8080/", host: "::1", kind: IPv6, port: 8080},
-	{in: "http://[::1]:80:81", err: "invalid port"},
+	{in: "http://[::1]:80:81", err: "invalid IPv6 address"},
+	{in: "https://\uff3b::1\uff3d/", err: "invalid IPv6 address"}, // host "［:", port "1］"
+	{in: "https://%5B::1]/", href: "https://[::1]/", host: "::1", kind: IPv6, port: -1},
+	{in: "https://%5B::1%5D/", err: "invalid IPv6 address"}, // host "%5B:", port "1%5D"
+	{in: "https://[\uff1a\uff1a\uff11]:8080/", href: "https://[::1]:8080/", host: "::1", kind: IPv6, port: 8080},
 
 	// Non-special schemes: "//" required, special host parser, no default port.
 	{in: "tcp://127.1:22", href: "tcp://127.0.0.1:22", host: "127.0.0.1", kind: IPv4, port: 22},
@@ -411,8 +415,19 @@ var hostCases = []hostCase{
 	{in: "[1:2:3:4:5:6:7:1.2.3.4]", err: "invalid IPv6 address"},
 	{in: "[::1%25eth0]", err: "invalid IPv6 address"},
 	{in: "[::1%eth0]", err: "invalid IPv6 address"},
-	{in: "[0:0::1%5D", err: "invalid IPv6 address"},
-	{in: "[0:0::%31]", err: "invalid IPv6 address"},
+	// Chromium decodes escapes (and maps full-width forms) before it reads an
+	// IPv6 address; the standard refuses these.
+	{in: "[0:0::1%5D", name: "::1", kind: IPv6},
+	{in: "[0:0::%31]", name: "::1", kind: IPv6},
+	{in: "%5B::1]", name: "::1", kind: IPv6},
+	{in: "%5b%3a%3a%31%5d", name: "::1", kind: IPv6},
+	{in: "[\uff1a\uff1a\uff11]", name: "::1", kind: IPv6},
+	{in: "\u00ad[::1]\u00ad", name: "::1", kind: IPv6},
+	{in: "[\uff21::1]", name: "a::1", kind: IPv6},
+	{in: "[::ffff:\uff11\uff12\uff17.0.0.1]", name: "::ffff:7f00:1", kind: IPv6},
+	{in: "\uff3b::1\uff3d", name: "::1", kind: IPv6}, // as a host; in a URL the last ':' starts a port
+	{in: "[:\u3002:1]", err: "invalid IPv6 address"},
+	{in: "[::1]%2E", err: "invalid IPv6 address"},
 	{in: "[ ::1]", err: "invalid IPv6 address"},
 }
 
@@ -447,21 +462,112 @@ func TestParseHost(t *testing.T) {
 	}
 }
 
-func TestLabelLimit(t *testing.T) {
-	ok := strings.Repeat("ü", maxIDNALabel)
-	if h, err := ParseHost(ok + ".com"); err != nil || h.Kind != Domain || !strings.HasPrefix(h.Name, "xn--") {
-		t.Errorf("ParseHost(200 x ü) = %+v, %v", h, err)
+// TestIDNALimits holds the limits Chromium 156 puts on international names
+// (each boundary measured there with new URL): a label that needs Punycode is
+// at most 1000 UTF-16 units once mapped, a host that needs IDNA at most 1265
+// units as written; ASCII hosts and labels have no limit.
+func TestIDNALimits(t *testing.T) {
+	r := strings.Repeat
+	for _, tc := range []struct {
+		name, host string
+		ok         bool
+	}{
+		{"1000 x é", r("é", 1000) + ".de", true},
+		{"1001 x é", r("é", 1001) + ".de", false},
+		{"999 x a + é", r("a", 999) + "é.de", true},
+		{"1000 x a + é", r("a", 1000) + "é.de", false},
+		{"500 emoji (1000 units)", r("😀", 500) + ".de", true},
+		{"501 emoji", r("😀", 501) + ".de", false},
+		{"333 x ﬃ + é (1000 mapped)", r("ﬃ", 333) + "é.de", true},
+		{"334 x ﬃ + é (1003 mapped)", r("ﬃ", 334) + "é.de", false},
+		{"1261 soft hyphens + é.de (1265 units)", r("\u00AD", 1261) + "é.de", true},
+		{"1262 soft hyphens + é.de", r("\u00AD", 1262) + "é.de", false},
+		{"é. + 1263 x a", "é." + r("a", 1263), true},
+		{"é. + 1264 x a", "é." + r("a", 1264), false},
+		{"two labels of 630 x é", r("é", 630) + "。" + r("é", 630) + ".de", true},
+		{"two labels of 631 x é", r("é", 631) + "。" + r("é", 631) + ".de", false},
+		{"4000 x a (ASCII)", r("a", 4000) + ".de", true},
+	} {
+		h, err := ParseHost(tc.host)
+		if tc.ok && (err != nil || !strings.Contains(h.Name, ".")) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if !tc.ok && err == nil {
+			t.Errorf("%s: accepted as %.40s...", tc.name, h.Name)
+		}
 	}
-	if _, err := ParseHost(ok + "ü.com"); err == nil || err.(*Error).Reason != "domain label too long" {
-		t.Errorf("ParseHost(201 x ü): %v", err)
+}
+
+// TestUTS46Since15 holds the UTS #46 changes after Unicode 15.0 (where
+// golang.org/x/net/idna stops on Go 1.26) that Chromium 156 follows.
+func TestUTS46Since15(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"FA\u1E9E.de", "xn--fa-hia.de"}, // ẞ -> ß (UTS #46 15.1), not "fass.de"
+		{"fa\u00DF.de", "xn--fa-hia.de"},
+		{"a\u04C0b.de", "xn--ab-uyc.de"},
+		{"a\u10A0b.de", "xn--ab-r51a.de"},
+		{"a\u10C5b.de", "xn--ab-x81a.de"},
+		{"a\u2132b.de", "xn--ab-4tu.de"},
+		{"a\u2183b.de", "xn--ab-ryu.de"},
+		{"a\u115Fb.de", "ab.de"},
+		{"a\u2061b.de", "ab.de"},
+		{"a\U0001D17Ab.de", "ab.de"},
+		{"a\uFFA0\u00e9.de", "xn--a-bga.de"},
+		{"a\U0002F91Fb.de", "xn--ab-wd77a.de"},
+		{"\u2135.de", "xn--4db.de"}, // ℵ -> א: an RTL label of its own is fine
+		{"a\u2135b.de", ""},         // but "aאb" breaks the Bidi rule
+		{"a\u05D0b.de", ""},
+	} {
+		h, err := ParseHost(tc.in)
+		got := h.Name
+		if err != nil {
+			got = ""
+		}
+		if got != tc.want {
+			t.Errorf("ParseHost(%+q) = %q (%v), want %q", tc.in, got, err, tc.want)
+		}
 	}
-	// ASCII labels, and labels split by any UTS #46 separator, are not limited.
-	long := strings.Repeat("a", 1000)
-	if h, err := ParseHost(long + "。ü"); err != nil || h.Name != long+".xn--tda" {
-		t.Errorf("ParseHost(long ASCII label + ü) = %+v, %v", h, err)
+	u, err := Parse("https://FA\u1E9E.de/")
+	if err != nil || u.Host.Name != "xn--fa-hia.de" {
+		t.Errorf("Parse(https://FAẞ.de/) = %+v, %v; want host xn--fa-hia.de", u, err)
 	}
-	if _, err := ParseHost(ok + "\uFF0E" + ok); err != nil {
-		t.Errorf("ParseHost(200 x ü, U+FF0E, 200 x ü): %v", err)
+}
+
+// TestChromiumEscapesAfterIDNA holds what Chromium 156 does with escapes that
+// IDNA mapping makes (a full-width '％' maps to '%'): it decodes them once
+// more, where the standard would refuse the '%'. Each answer was observed
+// there with new URL (except that Chromium escapes the space, see the
+// package documentation).
+func TestChromiumEscapesAfterIDNA(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"\uff4c\uff4f\uff43\uff41\uff4c\uff0568\uff4f\uff53\uff54", "localhost"},
+		{"\uff0531\uff12\uff17.0.0.1", "127.0.0.1"},
+		{"a\uff052e\uff0563om", "a.com"},
+		{"\uff3b\uff053A\uff053A1\uff3d", "[::1]"},
+		{"\u00e9\uff0541.de", "xn--a-9la.de"},
+		{"\u00e9\uff052e.com", "xn--.-9la.com"},
+		{"a\uff05C3\uff05A9b.de", ""},
+		{"a\uff0525\uff16\uff11.de", ""},
+		{"a\uff05zz.de", ""},
+		{"a\uff05.de", ""},
+		{"a\uff052F.de", ""},
+		{"a\uff0540b.de", ""},
+		{"a\uff0520b.de", ""},
+		// An ASCII '%' that is not an escape stays a '%' in Chromium.
+		{"loca%\uff16\uff23host", ""},
+		{"\u00e9%2541.de", ""},
+		{"\u00e9%zz.de", ""},
+		{"%2\U0001F600c9.com", ""},
+		{"\u00e9%41.de", "xn--a-9fa.de"},
+	} {
+		h, err := ParseHost(tc.in)
+		got := h.String()
+		if err != nil {
+			got = ""
+		}
+		if got != tc.want {
+			t.Errorf("ParseHost(%+q) = %q (%v), want %q", tc.in, got, err, tc.want)
+		}
 	}
 }
 
@@ -572,12 +678,12 @@ func TestParseHostPort(t *testing.T) {
 		{in: "127.1:22", host: "127.0.0.1", port: 22},
 		{in: "0x7f.1:0022", host: "127.0.0.1", port: 22},
 		{in: "bücher.de:8080", host: "xn--bcher-kva.de", port: 8080},
-		{in: "::1", err: "missing host"},
+		{in: "::1", err: "forbidden host code point ':'"},
 		{in: ":80", err: "missing host"},
 		{in: "", err: "missing host"},
 		{in: "a.com:99999", err: "port out of range"},
 		{in: "a.com:x", err: "invalid port"},
-		{in: "a.com:80:80", err: "invalid port"},
+		{in: "a.com:80:80", err: "forbidden host code point ':'"},
 		{in: "a.com:80/x", err: "invalid port"},
 		{in: "a@b:80", err: "forbidden host code point '@'"},
 		{in: "[::1]x:80", err: "invalid IPv6 address"},

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"os"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"mpnet/abi"
 	"mpnet/hostsim"
@@ -26,12 +28,15 @@ type auditRow struct {
 	URL      string        `json:"url"`
 	Status   int           `json:"status"`
 	TimeMs   float64       `json:"timeMs"`
-	Verdict  string        `json:"verdict"` // "ok", "fail", "warn", "skipped"
+	Verdict  string        `json:"verdict"` // "ok", "fail", "warn", "skipped", "unjudged"
 	Rule     string        `json:"rule,omitempty"`
 	ErrMsg   string        `json:"errMsg,omitempty"`
 	Findings []abi.Action  `json:"findings,omitempty"`
 	Recorded *recordedNote `json:"recorded,omitempty"`
 	Skip     string        `json:"skip,omitempty"`
+	// Unjudged says why the entry could not be judged (a time no call
+	// takes, a start years away from the others).
+	Unjudged string `json:"unjudged,omitempty"`
 	end      int64
 	done     bool
 }
@@ -45,12 +50,15 @@ type recordedNote struct {
 
 // auditSummary closes the report.
 type auditSummary struct {
-	Entries int            `json:"entries"`
-	Judged  int            `json:"judged"`
-	Skipped int            `json:"skipped"`
-	Failed  int            `json:"failed"`
-	Warned  int            `json:"warned"`
-	Rules   map[string]int `json:"rules"`
+	Entries int `json:"entries"`
+	Judged  int `json:"judged"`
+	Skipped int `json:"skipped"`
+	// Unjudged counts entries that could not be judged; the audit then
+	// exits 2. Entries = Judged + Skipped + Unjudged.
+	Unjudged int            `json:"unjudged"`
+	Failed   int            `json:"failed"`
+	Warned   int            `json:"warned"`
+	Rules    map[string]int `json:"rules"`
 	// HostsToAdd maps a list ("domains.request") to the entries to add to it.
 	HostsToAdd map[string][]string `json:"hostsToAdd"`
 }
@@ -173,8 +181,12 @@ func (e *env) audit(args []string) error {
 	if err := readPipelined(f, a.entry); err != nil {
 		return badInput("%s: %v", pos[0], err)
 	}
-	if err := a.drain(1 << 62); err != nil {
+	if err := a.drain(math.MaxInt64); err != nil {
 		return err
+	}
+	if n := len(a.order) + a.ends.Len(); n > 0 || a.sum.Judged+a.sum.Skipped+a.sum.Unjudged != a.sum.Entries {
+		// Never end with entries neither judged nor printed.
+		return fmt.Errorf("internal error: %d of %d entries were left unfinished", max(n, a.sum.Entries-a.sum.Judged-a.sum.Skipped-a.sum.Unjudged), a.sum.Entries)
 	}
 	for list, set := range a.hosts {
 		for h := range set {
@@ -188,12 +200,24 @@ func (e *env) audit(args []string) error {
 	} else {
 		writeSummary(out, &a.sum)
 	}
+	out.Flush()
+	if a.sum.Unjudged > 0 {
+		return badInput("%d of %d entries could not be judged (verdict \"unjudged\" in the report)", a.sum.Unjudged, a.sum.Entries)
+	}
 	if a.sum.Failed > 0 {
-		out.Flush()
 		return &exitError{code: 1}
 	}
 	return nil
 }
+
+// Bounds on a HAR entry's timing: a call that takes longer, or starts
+// further from the first entry, is not something a preview recorded (a
+// broken exporter, an edited file), and judging it would push the engine's
+// clock past what it can count. Such entries are reported as unjudged.
+const (
+	maxEntryTime = 366 * 24 * 3600 * 1000 // ms: entry.time
+	maxHARSpan   = 366 * 24 * time.Hour   // startedDateTime from the first entry
+)
 
 // errStopped ends the HAR reader when the consumer failed.
 var errStopped = errors.New("stopped")
@@ -249,9 +273,18 @@ func (a *auditor) entry(e *har.Entry) error {
 		return a.flush()
 	}
 	row.API = api
-	start, err := a.clock(e)
+	start, unjudged, err := a.clock(e)
 	if err != nil {
 		return err
+	}
+	if unjudged == "" && !(e.Time <= maxEntryTime) {
+		unjudged = fmt.Sprintf("time is %g ms, more than a year: no call takes that long", e.Time)
+	}
+	if unjudged != "" {
+		row.Verdict, row.Unjudged, row.done = "unjudged", unjudged, true
+		a.sum.Unjudged++
+		a.order = append(a.order, row)
+		return a.flush()
 	}
 	if err := a.drain(start); err != nil {
 		return err
@@ -290,21 +323,25 @@ func (a *auditor) entry(e *har.Entry) error {
 	return nil
 }
 
-// clock turns startedDateTime into ms since the first entry.
-func (a *auditor) clock(e *har.Entry) (int64, error) {
+// clock turns startedDateTime into ms since the first entry; a time more
+// than maxHARSpan away from it gives a reason the entry cannot be judged.
+func (a *auditor) clock(e *har.Entry) (int64, string, error) {
 	t, err := time.Parse(time.RFC3339Nano, e.StartedDateTime)
 	if err != nil {
-		return 0, fmt.Errorf("entry %d: startedDateTime %q is not an RFC 3339 time", e.Index, e.StartedDateTime)
+		return 0, "", fmt.Errorf("entry %d: startedDateTime %q is not an RFC 3339 time", e.Index, e.StartedDateTime)
 	}
 	if a.t0.IsZero() {
 		a.t0 = t
+	}
+	if d := t.Sub(a.t0); d > maxHARSpan || d < -maxHARSpan {
+		return 0, fmt.Sprintf("startedDateTime %s is more than a year from the first entry's (%s)", e.StartedDateTime, a.t0.Format(time.RFC3339)), nil
 	}
 	ms := t.Sub(a.t0).Milliseconds()
 	if ms < a.last {
 		ms = a.last // entries slightly out of order: keep the engine's clock monotonic
 	}
 	a.last = ms
-	return ms, nil
+	return ms, "", nil
 }
 
 // drain finishes every entry that ended at or before t.
@@ -389,7 +426,7 @@ func header(hs []har.Header, name string) string {
 }
 
 func writeRow(w io.Writer, r *auditRow) error {
-	verdict := map[string]string{"ok": "ok", "fail": "FAIL", "warn": "warn", "skipped": "-"}[r.Verdict]
+	verdict := map[string]string{"ok": "ok", "fail": "FAIL", "warn": "warn", "skipped": "-", "unjudged": "ERROR"}[r.Verdict]
 	status := "-"
 	if r.Status > 0 {
 		status = fmt.Sprint(r.Status)
@@ -398,17 +435,20 @@ func writeRow(w io.Writer, r *auditRow) error {
 	if api == "" {
 		api = "-"
 	}
-	_, err := fmt.Fprintf(w, "%5d  %-13s %-7s %6s  %-7s %-5s %s\n", r.Index, api, r.Method, status, verdict, r.Rule, shorten(r.URL, 100))
+	_, err := fmt.Fprintf(w, "%5d  %-13s %-7s %6s  %-7s %-5s %s\n", r.Index, safe(api), safe(shorten(r.Method, 7)), status, verdict, safe(r.Rule), safe(shorten(r.URL, 100)))
 	if r.Verdict == "fail" && r.ErrMsg != "" {
-		fmt.Fprintf(w, "%7s errMsg: %s\n", "", r.ErrMsg)
+		fmt.Fprintf(w, "%7s errMsg: %s\n", "", safe(r.ErrMsg))
+	}
+	if r.Unjudged != "" {
+		fmt.Fprintf(w, "%7s not judged: %s\n", "", safe(r.Unjudged))
 	}
 	for _, f := range r.Findings {
 		if f.Severity == "info" {
 			continue
 		}
-		fmt.Fprintf(w, "%7s %s\n", "", f.Message)
+		fmt.Fprintf(w, "%7s %s\n", "", safe(f.Message))
 		if f.Fix != "" {
-			fmt.Fprintf(w, "%7s fix: %s\n", "", f.Fix)
+			fmt.Fprintf(w, "%7s fix: %s\n", "", safe(f.Fix))
 		}
 	}
 	return err
@@ -417,6 +457,9 @@ func writeRow(w io.Writer, r *auditRow) error {
 func writeSummary(w io.Writer, s *auditSummary) {
 	fmt.Fprintf(w, "\n%d entries: %d judged, %d skipped (page assets), %d would fail on device, %d with warnings\n",
 		s.Entries, s.Judged, s.Skipped, s.Failed, s.Warned)
+	if s.Unjudged > 0 {
+		fmt.Fprintf(w, "%d entries COULD NOT BE JUDGED (see \"not judged\" above)\n", s.Unjudged)
+	}
 	if len(s.Rules) > 0 {
 		var rules []string
 		for r := range s.Rules {
@@ -427,7 +470,7 @@ func writeSummary(w io.Writer, s *auditSummary) {
 		for _, r := range rules {
 			fmt.Fprintf(w, " %s=%d", r, s.Rules[r])
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintln(w, "  (hostsim rules ID explains each)")
 	}
 	if len(s.HostsToAdd) > 0 {
 		fmt.Fprintln(w, "\nhosts to add (admin console: 开发管理 > 开发设置 > 服务器域名):")
@@ -439,15 +482,17 @@ func writeSummary(w io.Writer, s *auditSummary) {
 		for _, l := range lists {
 			fmt.Fprintf(w, "  %s:\n", l)
 			for _, h := range s.HostsToAdd[l] {
-				fmt.Fprintf(w, "    %s\n", h)
+				fmt.Fprintf(w, "    %s\n", safe(h))
 			}
 		}
 	}
 }
 
+// shorten cuts s to at most n runes, marking the cut with "...".
 func shorten(s string, n int) string {
-	if len(s) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return s[:n-3] + "..."
+	r := []rune(s)
+	return string(r[:n-3]) + "..."
 }

@@ -114,28 +114,28 @@ func splitHostPort(a string) (string, int, error) {
 }
 
 func writeCertReport(w io.Writer, f abi.TLSFacts, v abi.TLSVerdict) {
-	fmt.Fprintf(w, "%s:%d\n", f.Host, f.Port)
+	fmt.Fprintf(w, "%s:%d\n", safe(f.Host), f.Port)
 	if len(f.Chain) > 0 {
 		leaf := f.Chain[0]
-		fmt.Fprintf(w, "  certificate  %s, issued by %s (%s %d, %s)\n", leaf.Subject, leaf.Issuer, leaf.KeyType, leaf.KeyBits, leaf.SignatureAlgorithm)
+		fmt.Fprintf(w, "  certificate  %s, issued by %s (%s %d, %s)\n", safe(leaf.Subject), safe(leaf.Issuer), safe(leaf.KeyType), leaf.KeyBits, safe(leaf.SignatureAlgorithm))
 		left := (leaf.NotAfter - f.Now) / (24 * 3600 * 1000)
 		fmt.Fprintf(w, "  valid        %s .. %s (%d days left; lifetime %d days)\n", day(leaf.NotBefore), day(leaf.NotAfter), left, lifetimeDays(leaf))
 		names := append(append([]string{}, leaf.DNSNames...), leaf.IPs...)
-		fmt.Fprintf(w, "  names        %s\n", strings.Join(names, ", "))
-		fmt.Fprintf(w, "  key usage    %s\n", keyUsage(leaf))
+		fmt.Fprintf(w, "  names        %s\n", strings.Join(safeAll(names), ", "))
+		fmt.Fprintf(w, "  key usage    %s\n", safe(keyUsage(leaf)))
 		var subjects []string
 		for _, c := range f.Chain[1:] {
-			subjects = append(subjects, c.Subject)
+			subjects = append(subjects, safe(c.Subject))
 		}
 		fmt.Fprintf(w, "  chain sent   %d certificate(s): leaf%s\n", len(f.Chain), prefixJoin(", ", subjects))
 	}
 	for _, p := range f.Versions {
-		fmt.Fprintf(w, "  %-12s %s\n", "TLS "+p.Version, versionLine(p))
+		fmt.Fprintf(w, "  %-12s %s\n", "TLS "+safe(p.Version), versionLine(p))
 	}
 	if len(f.Chain) > 0 {
 		fmt.Fprintf(w, "  ALPN         %s\n", alpnLine(f.ALPN))
 		if s := noSNILine(f); s != "" {
-			fmt.Fprintf(w, "  without SNI  %s\n", s)
+			fmt.Fprintf(w, "  without SNI  %s\n", safe(s))
 		}
 		fmt.Fprintf(w, "  extras       OCSP stapled %s · %s · roots %s\n", yesNo(f.OCSPStapled), sctLine(f), f.RootsSource)
 	}
@@ -149,8 +149,8 @@ func writeCertReport(w io.Writer, f abi.TLSFacts, v abi.TLSVerdict) {
 	fmt.Fprintf(w, "  iOS          %s\n", platform(v.IOS))
 	fmt.Fprintf(w, "  Android      %s\n", platform(v.Android))
 	for _, fd := range v.Findings {
-		fmt.Fprintf(w, "  %s %s (%s): %s\n", strings.ToUpper(fd.Severity[:1])+fd.Severity[1:], fd.Check, strings.Join(fd.Platforms, ", "), fd.Message)
-		fmt.Fprintf(w, "      fix: %s\n", fd.Fix)
+		fmt.Fprintf(w, "  %s %s (%s): %s\n", safe(capitalize(fd.Severity)), safe(fd.Check), strings.Join(safeAll(fd.Platforms), ", "), safe(fd.Message))
+		fmt.Fprintf(w, "      fix: %s\n", safe(fd.Fix))
 	}
 	fmt.Fprintln(w)
 }
@@ -159,7 +159,7 @@ func writeCertReport(w io.Writer, f abi.TLSFacts, v abi.TLSVerdict) {
 func versionLine(p abi.TLSVersionProbe) string {
 	if !p.Supported {
 		if p.Error != "" {
-			return "no (" + p.Error + ")"
+			return "no (" + safe(p.Error) + ")"
 		}
 		return "no"
 	}
@@ -279,7 +279,7 @@ func platform(p abi.PlatformResult) string {
 	if p.OK {
 		return "ok"
 	}
-	return "FAIL (" + strings.Join(p.Fails, ", ") + ")"
+	return "FAIL (" + strings.Join(safeAll(p.Fails), ", ") + ")"
 }
 
 func prefixJoin(sep string, list []string) string {
@@ -287,6 +287,13 @@ func prefixJoin(sep string, list []string) string {
 		return ""
 	}
 	return sep + strings.Join(list, sep)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func yesNo(b bool) string {

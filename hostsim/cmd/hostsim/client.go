@@ -51,6 +51,9 @@ type client struct {
 	rootsSource string
 	resolve     map[string]string // "host:port" -> "addr:port"
 	dialer      net.Dialer
+	// probeDial, when set, dials for TLS probes instead of dial (the
+	// agent's, which refuses local targets).
+	probeDial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // newClient loads the module, configures it and prepares dialing and roots.
@@ -110,6 +113,8 @@ func (c *client) dial(ctx context.Context, network, addr string) (net.Conn, erro
 }
 
 // tlsConfig verifies like the client: the chosen roots, the real host name.
+// An empty host leaves the name to net/http, which verifies each
+// connection, redirect hops included, for the host it connects to.
 func (c *client) tlsConfig(host string) *tls.Config {
 	return &tls.Config{ServerName: host, RootCAs: c.roots, MinVersion: tls.VersionTLS12}
 }
@@ -142,7 +147,11 @@ func (c *client) judgeTLS(ctx context.Context, host string, port int, timeout ti
 	if progress != nil {
 		progress("probing TLS 1.0-1.3 and their cipher suites")
 	}
-	facts := tlsprobe.Probe(ctx, host, port, tlsprobe.Options{Roots: c.roots, RootsSource: c.rootsSource, Timeout: timeout, Dial: c.dial})
+	dial := c.dial
+	if c.probeDial != nil {
+		dial = c.probeDial
+	}
+	facts := tlsprobe.Probe(ctx, host, port, tlsprobe.Options{Roots: c.roots, RootsSource: c.rootsSource, Timeout: timeout, Dial: dial})
 	if progress != nil {
 		progress("judging")
 	}
@@ -192,10 +201,7 @@ func (e *env) progressLine() (func(string), func()) {
 		return func(string) {}, func() {}
 	}
 	return func(s string) {
-			if len(s) > 100 {
-				s = s[:100]
-			}
-			fmt.Fprintf(f, "\r\033[K%s", s)
+			fmt.Fprintf(f, "\r\033[K%s", safe(shorten(s, 100)))
 		}, func() {
 			fmt.Fprint(f, "\r\033[K")
 		}

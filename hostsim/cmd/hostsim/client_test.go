@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -341,58 +338,5 @@ func TestSocketCap(t *testing.T) {
 	code = run(t.Context(), append(append([]string{"socket", "--config", fxConfig(t)}, fxArgs(t)...), bad), strings.NewReader(""), &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "connectSocket:fail url not in domain list") {
 		t.Errorf("unlisted socket: exit %d %s", code, errb.String())
-	}
-}
-
-// TestAgent serves R12 reports to extension origins only.
-func TestAgent(t *testing.T) {
-	s := fx(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	pr, pw := io.Pipe()
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, append(append([]string{"agent", "--listen", "127.0.0.1:0"}, fxArgs(t)...), "--timeout", "2000"), strings.NewReader(""), pw, io.Discard)
-	}()
-	var hello struct{ URL string }
-	if err := json.NewDecoder(pr).Decode(&hello); err != nil {
-		t.Fatal(err)
-	}
-	go io.Copy(io.Discard, pr)
-	get := func(path, origin string) (int, map[string]any) {
-		req, _ := http.NewRequest("GET", hello.URL+path, nil)
-		if origin != "" {
-			req.Header.Set("Origin", origin)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var v map[string]any
-		json.NewDecoder(resp.Body).Decode(&v)
-		if origin != "" && resp.StatusCode == 200 && resp.Header.Get("Access-Control-Allow-Origin") != origin {
-			t.Errorf("no CORS header for %s", origin)
-		}
-		return resp.StatusCode, v
-	}
-	f := s.Get("expired")
-	_, port, _ := net.SplitHostPort(f.Addr)
-	code, v := get("/v1/cert?host="+f.Host+"&port="+port, "chrome-extension://abcdefghijklmnop")
-	verdict, _ := v["verdict"].(map[string]any)
-	if code != 200 || verdict["ok"] != false || !strings.Contains(fmt.Sprint(verdict["findings"]), "expired on") {
-		t.Errorf("expired: %d %v", code, v)
-	}
-	if code, _ := get("/v1/cert?host="+f.Host+"&port="+port, "https://evil.example"); code != 403 {
-		t.Errorf("a web origin got %d, want 403", code)
-	}
-	if code, _ := get("/v1/cert?host=a%20b", ""); code != 400 {
-		t.Errorf("bad host got %d, want 400", code)
-	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Errorf("agent exit %d", code)
-	}
-	if code, _, errs := cli(t, "agent", "--listen", "192.0.2.1:7460"); code != 2 || !strings.Contains(errs, "not a loopback address") {
-		t.Errorf("non-loopback: exit %d %q", code, errs)
 	}
 }

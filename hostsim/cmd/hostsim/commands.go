@@ -99,7 +99,7 @@ func (e *env) lint(args []string) error {
 	} else {
 		for i, p := range pos {
 			if i < len(res.Formats) && res.Formats[i] != "" {
-				fmt.Fprintf(e.stdout, "%s: read as %s\n", p, res.Formats[i])
+				fmt.Fprintf(e.stdout, "%s: read as %s\n", safe(p), safe(res.Formats[i]))
 			}
 		}
 		for _, p := range probs {
@@ -116,7 +116,7 @@ func (e *env) lint(args []string) error {
 		if len(probs) == 0 {
 			fmt.Fprintln(e.stdout, "no problems found")
 		} else {
-			fmt.Fprintf(e.stdout, "%d error(s), %d warning(s)\n", nerr, nwarn)
+			fmt.Fprintf(e.stdout, "%d error(s), %d warning(s) (hostsim rules ID explains each rule)\n", nerr, nwarn)
 		}
 	}
 	if len(probs) > 0 {

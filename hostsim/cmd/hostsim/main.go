@@ -9,6 +9,7 @@
 //	hostsim cert HOST[:PORT]...
 //	hostsim serve
 //	hostsim agent
+//	hostsim rules [ID...]
 //	hostsim version
 //
 // Exit status: 0 allowed / no problems, 1 a call would fail on device or the
@@ -27,6 +28,7 @@ import (
 
 	"mpnet/abi"
 	"mpnet/hostsim"
+	"mpnet/internal/bytesize"
 )
 
 func main() {
@@ -53,7 +55,8 @@ Usage:
   hostsim serve [--ca FILE]
                            start fixture servers on loopback, one per fault
   hostsim agent [--listen 127.0.0.1:7460]
-                           serve R12 reports to the browser extension
+                           serve R12 reports to the extension paired with it
+  hostsim rules [ID...]    the rules (C1-C6, R1-R15): the list, or each rule named
   hostsim version          the module's ABI version and sha256
 
 Calls that reach servers take --resolve HOST:PORT:ADDR (like curl) and
@@ -116,6 +119,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.serve(args[1:])
 	case "agent":
 		err = e.agent(args[1:])
+	case "rules":
+		err = e.rules(args[1:])
 	default:
 		fmt.Fprintf(stderr, "hostsim: unknown command %q\n\n%s", args[0], usage)
 		return 2
@@ -126,14 +131,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var xe *exitError
 	if errors.As(err, &xe) {
 		if xe.msg != "" {
-			fmt.Fprintln(stderr, "hostsim "+args[0]+": "+xe.msg)
+			fmt.Fprintln(stderr, "hostsim "+args[0]+": "+safeLines(xe.msg))
 		}
 		return xe.code
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	fmt.Fprintln(stderr, "hostsim "+args[0]+": "+err.Error())
+	fmt.Fprintln(stderr, "hostsim "+args[0]+": "+safeLines(err.Error()))
 	return 2
 }
 
@@ -226,35 +231,75 @@ func (e *env) instance(modulePath string) (*hostsim.Module, *hostsim.Instance, e
 	return m, inst, nil
 }
 
-// readFiles reads configuration files for the module.
+// readFiles reads configuration files for the module, each bounded before
+// it is read (abi.MaxConfigFileSize, as many as abi.MaxConfigFiles).
 func readFiles(paths []string) ([]abi.File, error) {
+	if len(paths) > abi.MaxConfigFiles {
+		return nil, badInput("%d configuration files; one import merges at most %d", len(paths), abi.MaxConfigFiles)
+	}
 	var files []abi.File
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		b, err := readBounded(p, abi.MaxConfigFileSize, "configuration files")
 		if err != nil {
-			return nil, badInput("reading configuration: %v", err)
+			return nil, err
 		}
 		files = append(files, abi.File{Name: p, Content: string(b)})
 	}
 	return files, nil
 }
 
+// readBounded reads the file at path, refusing it if it holds more than
+// limit bytes: a regular file by its size, before reading; anything else
+// (a FIFO, /dev/zero, a terminal) by reading at most limit+1 bytes. what
+// names such files in the error.
+func readBounded(path string, limit int64, what string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, badInput("%v", err)
+	}
+	defer f.Close()
+	tooBig := func() error {
+		return badInput("%s: larger than %s; %s are at most that", path, mib(limit), what)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return nil, badInput("%v", err)
+	}
+	if st.IsDir() {
+		return nil, badInput("%s is a directory", path)
+	}
+	if st.Mode().IsRegular() && st.Size() > limit {
+		return nil, tooBig()
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, badInput("reading %s: %v", path, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, tooBig()
+	}
+	return b, nil
+}
+
+// mib writes a byte limit the way messages state limits ("4 MiB").
+func mib(n int64) string { return bytesize.String(n) }
+
 // formatProblem renders a configuration problem as file:line:col: RULE severity: message.
 func formatProblem(p abi.Problem) string {
 	var b strings.Builder
 	if p.File != "" {
-		b.WriteString(p.File)
+		b.WriteString(safe(p.File))
 		if p.Line > 0 {
 			fmt.Fprintf(&b, ":%d:%d", p.Line, p.Col)
 		}
 		b.WriteString(": ")
 	}
 	if p.Rule != "" {
-		b.WriteString(p.Rule + " ")
+		b.WriteString(safe(p.Rule) + " ")
 	}
-	b.WriteString(p.Severity + ": " + p.Message)
+	b.WriteString(safe(p.Severity) + ": " + safe(p.Message))
 	if p.Fix != "" {
-		b.WriteString("\n    fix: " + p.Fix)
+		b.WriteString("\n    fix: " + safe(p.Fix))
 	}
 	return b.String()
 }

@@ -21,7 +21,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Setenv("MPNET_WASM", path)
-	os.Exit(m.Run())
+	code := m.Run()
+	if fxSet != nil {
+		fxSet.Close()
+		os.RemoveAll(filepath.Dir(fxCA))
+	}
+	buildwasm.Cleanup()
+	os.Exit(code)
 }
 
 // cli runs hostsim in-process and returns exit status, stdout and stderr.
@@ -211,6 +217,12 @@ func TestAuditDemo(t *testing.T) {
 			t.Errorf("audit output lacks %q", want)
 		}
 	}
+	logIfFailed(t, out)
+}
+
+// logIfFailed shows a command's whole output once a test has failed.
+func logIfFailed(t *testing.T, out string) {
+	t.Helper()
 	if t.Failed() {
 		t.Log(out)
 	}
@@ -275,5 +287,26 @@ func TestVersion(t *testing.T) {
 	code, out, _ = cli(t, "version")
 	if code != 0 || !strings.Contains(out, "sha256: "+v.SHA256) || !strings.Contains(out, fmt.Sprintf("abi:    %d", abi.Version)) {
 		t.Errorf("version: %s", out)
+	}
+}
+
+// hostsim rules prints the rules of docs/RULES.md: the list, one in full,
+// as JSON; an unknown ID is bad input.
+func TestRules(t *testing.T) {
+	code, out, _ := cli(t, "rules")
+	if code != 0 || !strings.HasPrefix(out, "C1   Scheme fits the list\n") || !strings.Contains(out, "R15  API identity\n") {
+		t.Errorf("list: exit %d\n%s", code, out)
+	}
+	code, out, _ = cli(t, "rules", "r14")
+	if code != 0 || !strings.HasPrefix(out, "R14 · Redirects\n\nThe client follows redirects") || !strings.Contains(out, "each hop's certificate must pass\nR12") {
+		t.Errorf("R14: exit %d\n%s", code, out)
+	}
+	code, out, _ = cli(t, "rules", "--json", "C3", "R12")
+	var rs []struct{ ID, Title, Summary, Text string }
+	if err := json.Unmarshal([]byte(out), &rs); err != nil || code != 0 || len(rs) != 2 || rs[1].ID != "R12" || rs[1].Summary == "" {
+		t.Errorf("json: exit %d %v %s", code, err, out)
+	}
+	if code, _, errs := cli(t, "rules", "R99"); code != 2 || !strings.Contains(errs, `no rule "R99"`) {
+		t.Errorf("R99: exit %d %s", code, errs)
 	}
 }

@@ -21,6 +21,10 @@ import (
 // socketOrigin is the Origin hostsim sends on WebSocket handshakes.
 const socketOrigin = "https://appservice.wx.com"
 
+// maxSocketLine bounds one line of stdin (one message to send); a variable
+// for tests.
+var maxSocketLine = 16 << 20
+
 // socketEvent is one line of `hostsim socket --json` output.
 type socketEvent struct {
 	Socket  int       `json:"socket"`
@@ -78,14 +82,14 @@ func (e *env) socket(args []string) error {
 		}
 		switch ev.Event {
 		case "message":
-			fmt.Fprintln(e.stdout, prefix+ev.Data)
+			fmt.Fprintln(e.stdout, prefix+safe(ev.Data))
 		default:
-			line := fmt.Sprintf("%s[%s] %s %s", prefix, ev.Event, ev.URL, ev.ErrMsg)
+			line := fmt.Sprintf("%s[%s] %s %s", prefix, ev.Event, safe(ev.URL), safe(ev.ErrMsg))
 			fmt.Fprintln(e.stderr, strings.TrimSpace(line))
 			for _, f := range ev.Finding {
-				fmt.Fprintf(e.stderr, "    %s\n", f.Message)
+				fmt.Fprintf(e.stderr, "    %s\n", safe(f.Message))
 				if f.Fix != "" {
-					fmt.Fprintf(e.stderr, "    fix: %s\n", f.Fix)
+					fmt.Fprintf(e.stderr, "    fix: %s\n", safe(f.Fix))
 				}
 			}
 		}
@@ -120,7 +124,7 @@ func (e *env) socket(args []string) error {
 	}
 	// Lines from stdin go to every open socket, or to socket N with "N> text".
 	sc := bufio.NewScanner(e.stdin)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	sc.Buffer(make([]byte, min(64<<10, maxSocketLine)), maxSocketLine)
 	for len(open) > 0 && sc.Scan() {
 		line := sc.Text()
 		targets := open
@@ -141,6 +145,15 @@ func (e *env) socket(args []string) error {
 			}
 		}
 	}
+	// A line too long to send, or a read error, ends the input loudly.
+	var inputErr error
+	if err := sc.Err(); err != nil {
+		if err == bufio.ErrTooLong {
+			inputErr = badInput("stdin: a line longer than %s; each line is one message, and the rest of the input was not sent", mib(int64(maxSocketLine)))
+		} else {
+			inputErr = badInput("reading stdin: %v; the rest of the input was not sent", err)
+		}
+	}
 	// stdin ended: let answers to the last lines arrive (until 500 ms pass
 	// without a frame, at most 3 s), then close.
 	if len(open) > 0 {
@@ -154,6 +167,9 @@ func (e *env) socket(args []string) error {
 		s.ws.Close()
 	}
 	wg.Wait()
+	if inputErr != nil {
+		return inputErr
+	}
 	if failed {
 		return &exitError{code: 1}
 	}
