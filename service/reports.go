@@ -109,7 +109,9 @@ func (s *Service) report(w http.ResponseWriter, r *http.Request, c *caller) {
 		h.N = n
 		hl = append(hl, h)
 	}
-	sort.Slice(hl, func(i, j int) bool { return hl[i].Hour < hl[j].Hour || hl[i].Hour == hl[j].Hour && hl[i].Rule < hl[j].Rule })
+	sort.Slice(hl, func(i, j int) bool {
+		return hl[i].Hour < hl[j].Hour || hl[i].Hour == hl[j].Hour && hl[i].Rule < hl[j].Rule
+	})
 	gj, err := marshal(gl)
 	if err != nil {
 		s.internal(w, err)

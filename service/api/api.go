@@ -191,9 +191,9 @@ type Violation struct {
 	Rule string `json:"rule"`
 	API  string `json:"api"`
 	// Count of calls reported; FirstSeen and LastSeen in Unix ms.
-	Count     int64 `json:"count"`
-	FirstSeen int64 `json:"firstSeen"`
-	LastSeen  int64 `json:"lastSeen"`
+	Count     int64  `json:"count"`
+	FirstSeen int64  `json:"firstSeen"`
+	LastSeen  int64  `json:"lastSeen"`
 	LastBy    string `json:"lastBy"`
 	// Reporters: who reported it, with their counts.
 	Reporters []Reporter `json:"reporters"`

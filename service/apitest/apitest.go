@@ -68,6 +68,9 @@ func NewClient(t testing.TB, base, token string) *Client {
 	return &Client{t: t, base: strings.TrimRight(base, "/"), token: token}
 }
 
+// Token is the client's token.
+func (c *Client) Token() string { return c.token }
+
 // Do sends a request; body is sent as is when []byte or string, else as JSON.
 func (c *Client) Do(method, path string, body any, headers ...string) *Resp {
 	c.t.Helper()
@@ -436,14 +439,14 @@ func Run(t *testing.T, tg Target) {
 		path := "/v1/projects/" + appA + "/reports"
 		Want(t, memberA.Do("POST", path, api.Batch{Records: []api.Record{{API: "request", URL: "https://a.example.com"}}}), http.StatusBadRequest, "no Idempotency-Key")
 		recs := []api.Record{
-			{API: "request", URL: "https://api.example.com/user?id=1"},                  // allowed
-			{API: "request", URL: "https://unlisted.example.com/a?token=SECRET#frag"},  // R2
-			{API: "request", URL: "https://user:pw@unlisted.example.com/b"},            // R2, userinfo
-			{API: "request", URL: "http://api.example.com/plain"},                      // R1
-			{API: "request", URL: "https://localhost:3000/mock"},                       // R3
-			{API: "downloadFile", URL: "https://api.example.com/file.zip"},             // R2 (listed in request only)
-			{API: "resource", URL: "http://img.example.com/a.png"},                     // R13
-			{API: "connectSocket", URL: "wss://ws.example.com/live"},                   // allowed
+			{API: "request", URL: "https://api.example.com/user?id=1"},                                         // allowed
+			{API: "request", URL: "https://unlisted.example.com/a?token=SECRET#frag"},                          // R2
+			{API: "request", URL: "https://user:pw@unlisted.example.com/b"},                                    // R2, userinfo
+			{API: "request", URL: "http://api.example.com/plain"},                                              // R1
+			{API: "request", URL: "https://localhost:3000/mock"},                                               // R3
+			{API: "downloadFile", URL: "https://api.example.com/file.zip"},                                     // R2 (listed in request only)
+			{API: "resource", URL: "http://img.example.com/a.png"},                                             // R13
+			{API: "connectSocket", URL: "wss://ws.example.com/live"},                                           // allowed
 			{API: "request", URL: "https://pay.example.com/order", At: time.Now().Add(-time.Hour).UnixMilli()}, // allowed in v2
 		}
 		key := Key()

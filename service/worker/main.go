@@ -37,7 +37,7 @@ type schemaFlag struct{}
 
 const flagName = "__mpnetSchema"
 
-func (schemaFlag) Load() bool { return js.Global().Get(flagName).Truthy() }
+func (schemaFlag) Load() bool   { return js.Global().Get(flagName).Truthy() }
 func (schemaFlag) Store(v bool) { js.Global().Set(flagName, v) }
 
 func main() {

@@ -10,6 +10,7 @@
 //	hostsim serve
 //	hostsim agent
 //	hostsim version
+//	hostsim gate [PROJECT_URL]
 //
 // Exit status: 0 allowed / no problems, 1 a call would fail on device or the
 // configuration has problems, 2 bad input.
@@ -55,6 +56,8 @@ Usage:
   hostsim agent [--listen 127.0.0.1:7460]
                            serve R12 reports to the browser extension
   hostsim version          the module's ABI version and sha256
+  hostsim gate [--json] [--since 7d] [PROJECT_URL]
+                           the team service's release gate: exit 1 when it fails
 
 Calls that reach servers take --resolve HOST:PORT:ADDR (like curl) and
 --roots FILE (trust these roots instead of the system's).
@@ -62,7 +65,9 @@ Calls that reach servers take --resolve HOST:PORT:ADDR (like curl) and
 Every command takes --module PATH (default: $MPNET_WASM, else mpnet.wasm beside
 this program, else dist/mpnet.wasm in this directory or a parent).
 --config may be given several times; the files (mpnet.json, project.config.json,
-app.json, manifest.json, admin console JSON) merge in order.
+app.json, manifest.json, admin console JSON) merge in order. --config may also
+be a team service project's URL (https://HOST/v1/projects/APPID), with the
+token in $MPNET_TOKEN; audit --report sends its findings there (or to $MPNET_SERVICE).
 
 Exit status: 0 ok, 1 a call would fail on device / problems found, 2 bad input.
 Run "hostsim COMMAND --help" for a command's flags.
@@ -116,6 +121,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.serve(args[1:])
 	case "agent":
 		err = e.agent(args[1:])
+	case "gate":
+		err = e.gate(args[1:]) // the team service (team.go)
 	default:
 		fmt.Fprintf(stderr, "hostsim: unknown command %q\n\n%s", args[0], usage)
 		return 2
@@ -230,6 +237,14 @@ func (e *env) instance(modulePath string) (*hostsim.Module, *hostsim.Instance, e
 func readFiles(paths []string) ([]abi.File, error) {
 	var files []abi.File
 	for _, p := range paths {
+		if isServiceURL(p) { // the team service's configuration (team.go)
+			f, err := teamConfig(context.Background(), p)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, f)
+			continue
+		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return nil, badInput("reading configuration: %v", err)
