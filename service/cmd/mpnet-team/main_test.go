@@ -18,7 +18,10 @@ func start(t *testing.T, args ...string) (started, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, append([]string{"serve", "--json", "--quiet", "--listen", "127.0.0.1:0"}, args...), pw, io.Discard); pw.Close() }()
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--json", "--quiet", "--listen", "127.0.0.1:0"}, args...), pw, io.Discard)
+		pw.Close()
+	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		cancel()
