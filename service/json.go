@@ -1,24 +1,22 @@
 package service
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 
-	"encoding/json"
-
 	"mpnet/service/api"
 )
 
-// JSON goes through encoding/json: measured against goccy/go-json on the
-// service's own messages (BenchmarkJSON, docs/BENCHMARKS.md), natively
-// and in the Worker's wasm; docs/RATIONALE.md says why it stays.
+// The JSON library is chosen per build by measurement (service/api's
+// BenchmarkJSON, docs/BENCHMARKS.md, docs/RATIONALE.md): goccy/go-json
+// natively (json_native.go), encoding/json in the Worker (json_js.go).
+// Both go through marshal and decodeStrict.
 
 // writeJSON answers v as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil {
 		fail(w, http.StatusInternalServerError, "internal", "encoding the answer: "+err.Error())
 		return
@@ -34,7 +32,7 @@ func fail(w http.ResponseWriter, status int, code, msg string) {
 }
 
 func failWith(w http.ResponseWriter, status int, body api.ErrorBody) {
-	b, _ := json.Marshal(api.Error{Error: body})
+	b, _ := marshal(api.Error{Error: body})
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
@@ -64,22 +62,23 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool
 	return b, true
 }
 
-// decodeStrict reads exactly one JSON value into v: unknown fields and
-// anything after the value are errors.
-func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
+// strictDecoder is the part of a JSON decoder decodeStrict uses; both
+// libraries' decoders have it.
+type strictDecoder interface {
+	Decode(v any) error
+	DisallowUnknownFields()
+}
+
+// decodeWith reads exactly one JSON value into v: unknown fields and
+// anything but white space after the value are errors.
+func decodeWith(dec strictDecoder, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	if dec.More() {
-		return errors.New("more data after the JSON value")
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	var extra struct{}
+	if err := dec.Decode(&extra); err != io.EOF {
 		return errors.New("more data after the JSON value")
 	}
 	return nil
 }
-
-// marshal is json.Marshal, for what the service stores.
-func marshal(v any) ([]byte, error) { return json.Marshal(v) }

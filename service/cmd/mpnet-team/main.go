@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command mpnet-team is the team service for teams that host it
 // themselves: the same handler as the Cloudflare Worker (mpnet/service),
 // over a SQLite file.
