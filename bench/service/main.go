@@ -422,12 +422,12 @@ func send(ctx context.Context, c *http.Client, base, token, key string, body []b
 		t0 := time.Now()
 		res, e := c.Do(req)
 		if e != nil {
-			cancel()
 			if errors.Is(rctx.Err(), context.Canceled) && ctx.Err() == nil {
-				killed++
+				killed++ // our injected failure
 			} else {
-				refused++
+				refused++ // the server was down (the crash) or closed the connection
 			}
+			cancel()
 			continue
 		}
 		b, e := io.ReadAll(res.Body)

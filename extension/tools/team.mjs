@@ -69,3 +69,49 @@ export async function startTeam(dir, appid, config) {
   };
   return team;
 }
+
+/**
+ * connectExtension connects the stack's extension to the team service in
+ * its options page, as a developer would, and resolves with the
+ * background's team status.
+ */
+export async function connectExtension(stack, team) {
+  const options = await stack.context.newPage();
+  await options.goto(`chrome-extension://${stack.extensionId}/ui/options.html`);
+  await options.fill("#teamURL", team.url);
+  await options.fill("#teamToken", team.member);
+  await options.click("#teamConnect");
+  await options.waitForFunction((appid) => document.getElementById("teamStatus").innerText.includes(appid), team.appid, { timeout: 15000 });
+  const status = await options.evaluate(() => chrome.runtime.sendMessage({ type: "teamGet" }));
+  await options.close();
+  return status;
+}
+
+/**
+ * showTeam waits until the service has counted what the extension
+ * reported, prints the project's summary as the dashboard shows it, and
+ * screenshots the dashboard into out (English and Chinese).
+ */
+export async function showTeam(stack, team, out) {
+  const end = Date.now() + 20000;
+  let s = await team.summary();
+  for (let last = -1; Date.now() < end; s = await team.summary()) {
+    const n = s.violations.reduce((a, v) => a + v.count, 0);
+    if (n > 0 && n === last) break; // the queue has drained
+    last = n;
+    await new Promise((r) => setTimeout(r, 1500));
+  }
+  console.log(`\nthe team service (${team.url}, project ${team.appid}, configuration version ${s.config ? s.config.version : "-"}):`);
+  console.log(`release gate: ${s.gate.pass ? "PASS" : "FAIL"}; open violations by rule: ${Object.entries(s.openByRule).map(([r, n]) => `${r}=${n}`).join(" ") || "none"}`);
+  for (const v of s.violations) console.log(`  ${v.open ? "open " : "fixed"} ${v.rule.padEnd(4)} ${v.list.padEnd(22)} ${(v.host || "(invalid URL)").padEnd(34)} ${String(v.count).padStart(4)} call(s), by ${v.reporters.map((r) => r.name).join(", ")}`);
+  for (const [list, hosts] of Object.entries(s.hostsToAdd)) console.log(`  add to ${list}: ${hosts.join(", ")}`);
+  const dash = await stack.context.newPage();
+  await dash.setViewportSize({ width: 1300, height: 1000 });
+  for (const lang of ["en", "zh_CN"]) {
+    await dash.goto(`${team.dashboard}?lang=${lang}#token=${team.member}`);
+    await dash.waitForFunction(() => document.getElementById("violations").innerText.length > 0, null, { timeout: 15000 });
+    await dash.screenshot({ path: path.join(out, `dashboard-${lang}.png`), fullPage: true });
+  }
+  await dash.close();
+  console.log(`dashboard: ${team.dashboard} (token: a member token; screenshots dashboard-en.png, dashboard-zh_CN.png)`);
+}

@@ -77,6 +77,8 @@ func (c *Client) Do(method, path string, body any, headers ...string) *Resp {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
+	case io.Reader:
+		rd = b // sent without a Content-Length
 	case []byte:
 		rd = bytes.NewReader(b)
 	case string:
@@ -285,6 +287,12 @@ func Run(t *testing.T, tg Target) {
 		Want(t, op.Do("POST", "/v1/projects", `{"appid": "wxabc", "extra": 1}`), http.StatusBadRequest, "unknown field")
 		Want(t, adminA.Do("POST", "/v1/projects", api.NewProject{AppID: RandomAppID()}), http.StatusForbidden, "admin creates a project")
 		Want(t, adminA.Do("GET", "/v1/projects", nil), http.StatusForbidden, "admin lists projects")
+		// A real token's id with a wrong secret.
+		forged := adminA.token[:len(adminA.token)-4] + "AAAA"
+		if forged == adminA.token {
+			forged = adminA.token[:len(adminA.token)-4] + "BBBB"
+		}
+		Want(t, NewClient(t, tg.URL, forged).Do("GET", "/v1/whoami", nil), http.StatusUnauthorized, "right id, wrong secret")
 		r := adminA.Do("GET", "/v1/whoami", nil)
 		Want(t, r, http.StatusOK, "admin whoami")
 		var who api.Whoami
@@ -635,6 +643,10 @@ func Run(t *testing.T, tg Target) {
 		}
 		Want(t, Report(memberA, appA, Key(), huge...), http.StatusRequestEntityTooLarge, "batch over 1 MiB")
 		Want(t, Report(memberA, appA, Key(), api.Record{API: "request", URL: "https://a.example.com/" + strings.Repeat("p", api.MaxURLBytes)}), http.StatusBadRequest, "URL over 8 KiB")
+		// A body without Content-Length (chunked) is cut at the limit too.
+		body, _ := json.Marshal(api.Batch{Records: huge})
+		r := memberA.Do("POST", "/v1/projects/"+appA+"/reports", io.MultiReader(bytes.NewReader(body)), "Idempotency-Key", Key())
+		Want(t, r, http.StatusRequestEntityTooLarge, "chunked batch over 1 MiB")
 	})
 
 	t.Run("CORS and origins", func(t *testing.T) {
