@@ -4,11 +4,8 @@ package service_test
 
 import (
 	"context"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,26 +32,16 @@ func (l *logBuf) String() string {
 	return strings.Join(l.lines, "\n")
 }
 
-// startNative runs the handler over a fresh SQLite file, as mpnet-team does.
+// startNative runs the handler over a fresh SQLite file, as mpnet-team
+// does, logging into a buffer.
 func startNative(t *testing.T, rate int) (apitest.Target, *logBuf, *store.Store) {
 	t.Helper()
-	db, err := store.OpenSQLite(filepath.Join(t.TempDir(), "team.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	st := store.New(db, &atomic.Bool{})
-	op, err := service.Bootstrap(context.Background(), st, time.Now().UnixMilli())
-	if err != nil || op == "" {
-		t.Fatalf("bootstrap: %q %v", op, err)
-	}
+	logs := &logBuf{}
+	tg, st := apitest.StartNative(t, service.Options{RatePerMinute: rate, Log: logs.add})
 	if again, err := service.Bootstrap(context.Background(), st, time.Now().UnixMilli()); err != nil || again != "" {
 		t.Fatalf("a second bootstrap made another operator token: %q %v", again, err)
 	}
-	logs := &logBuf{}
-	srv := httptest.NewServer(service.New(service.Options{Store: st, RatePerMinute: rate, Log: logs.add}))
-	t.Cleanup(srv.Close)
-	return apitest.Target{URL: srv.URL, Operator: op, RatePerMinute: rate}, logs, st
+	return tg, logs, st
 }
 
 // TestNative runs the HTTP suite against the native build; the Worker

@@ -129,14 +129,24 @@ func gateOf(st *state, since, now int64) api.Gate {
 	return g
 }
 
-func (s *Service) summary(w http.ResponseWriter, r *http.Request, c *caller) {
+// judged answers a request for a project's judged state (?since=), or
+// answers the error and returns nil.
+func (s *Service) judged(w http.ResponseWriter, r *http.Request, c *caller) (*state, int64) {
 	since, ok := sinceParam(w, r, s.o.Now())
 	if !ok {
-		return
+		return nil, 0
 	}
 	st, err := s.judgeNow(r.Context(), c.appid, since)
 	if err != nil {
 		s.internal(w, err)
+		return nil, 0
+	}
+	return st, since
+}
+
+func (s *Service) summary(w http.ResponseWriter, r *http.Request, c *caller) {
+	st, since := s.judged(w, r, c)
+	if st == nil {
 		return
 	}
 	out := api.Summary{Project: c.appid, HostsToAdd: st.hostsToAdd, OpenByRule: st.openByRule, Violations: st.violations,
@@ -149,16 +159,9 @@ func (s *Service) summary(w http.ResponseWriter, r *http.Request, c *caller) {
 }
 
 func (s *Service) gate(w http.ResponseWriter, r *http.Request, c *caller) {
-	since, ok := sinceParam(w, r, s.o.Now())
-	if !ok {
-		return
+	if st, since := s.judged(w, r, c); st != nil {
+		writeJSON(w, http.StatusOK, gateOf(st, since, s.o.Now().UnixMilli()))
 	}
-	st, err := s.judgeNow(r.Context(), c.appid, since)
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, gateOf(st, since, s.o.Now().UnixMilli()))
 }
 
 func (s *Service) timeline(w http.ResponseWriter, r *http.Request, c *caller) {

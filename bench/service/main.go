@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"mpnet/internal/buildwasm"
+	"mpnet/internal/buildworker"
 	"mpnet/service/api"
 )
 
@@ -68,7 +69,7 @@ func main() {
 		case "native":
 			srv = &native{exe: filepath.Join(root, *dist, "mpnet-team")}
 		case "worker":
-			srv = &worker{root: root, dir: filepath.Join(root, *dist, "worker")}
+			srv = &worker{dir: filepath.Join(root, *dist, "worker")}
 		default:
 			fmt.Fprintf(os.Stderr, "unknown target %q\n", t)
 			os.Exit(2)
@@ -138,8 +139,8 @@ func (n *native) operator() string {
 // ----------------------------------------------------------------- worker
 
 type worker struct {
-	root, dir, persist, port, op string
-	cmd                          *exec.Cmd
+	dir, persist, port, op string
+	l                      *buildworker.Local
 }
 
 func (w *worker) start(ctx context.Context) error {
@@ -149,27 +150,18 @@ func (w *worker) start(ctx context.Context) error {
 			return err
 		}
 		w.persist, w.port = dir, "0"
-		var b [16]byte
-		rand.Read(b[:])
-		w.op = "op-" + hex.EncodeToString(b[:])
+		w.op = "op-" + hex.EncodeToString(randBytes(16))
 	}
-	cmd := exec.CommandContext(ctx, "node", filepath.Join(w.root, "service/worker/local.mjs"), "--dir", w.dir, "--persist", w.persist,
-		"--port", w.port, "--operator", w.op, "--rate", "1000000")
-	cmd.Dir = w.root
-	line, err := startLine(cmd)
+	l, err := buildworker.StartLocal(w.dir, "--persist", w.persist, "--port", w.port, "--operator", w.op, "--rate", "1000000")
 	if err != nil {
 		return err
 	}
-	var doc struct{ URL string }
-	if err := json.Unmarshal([]byte(line), &doc); err != nil {
-		return err
-	}
-	_, w.port, _ = net.SplitHostPort(strings.TrimPrefix(doc.URL, "http://"))
-	w.cmd = cmd
+	_, w.port, _ = net.SplitHostPort(strings.TrimPrefix(l.URL, "http://"))
+	w.l = l
 	return nil
 }
 
-func (w *worker) stop(kill bool)   { stopCmd(w.cmd, kill); w.cmd = nil }
+func (w *worker) stop(kill bool)   { w.l.Stop(kill); w.l = nil }
 func (w *worker) url() string      { return "http://127.0.0.1:" + w.port }
 func (w *worker) operator() string { return w.op }
 

@@ -1,21 +1,15 @@
 package main
 
 import (
-	"context"
-	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"mpnet/service"
 	"mpnet/service/api"
 	"mpnet/service/apitest"
-	"mpnet/service/store"
 )
 
 // teamService runs the team service in-process with one project whose
@@ -24,27 +18,15 @@ import (
 // not: TestCLILinksNoPolicy.)
 func teamService(t *testing.T) (projectURL, appid string, admin *apitest.Client, base string) {
 	t.Helper()
-	db, err := store.OpenSQLite(filepath.Join(t.TempDir(), "team.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	st := store.New(db, &atomic.Bool{})
-	op, err := service.Bootstrap(context.Background(), st, time.Now().UnixMilli())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(service.New(service.Options{Store: st}))
-	t.Cleanup(srv.Close)
+	tg, _ := apitest.StartNative(t, service.Options{})
 	appid = "wx0123456789abcdef"
-	tg := apitest.Target{URL: srv.URL, Operator: op}
 	admin = apitest.Project(t, tg, appid)
 	cfg, err := os.ReadFile(demo("mpnet.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	apitest.Want(t, apitest.PutConfig(admin, appid, string(cfg), ""), 201, "demo config")
-	return srv.URL + "/v1/projects/" + appid, appid, admin, srv.URL
+	return tg.URL + "/v1/projects/" + appid, appid, admin, tg.URL
 }
 
 func TestConfigFromTeamService(t *testing.T) {
