@@ -8,9 +8,9 @@ import (
 	json "github.com/goccy/go-json"
 )
 
-// Natively, goccy/go-json: a 500-record batch decodes 6-7x faster and a
-// summary encodes 2-3x faster than with encoding/json once its codecs are
-// built (the first use of a type costs milliseconds, once per process).
+// Natively, goccy/go-json: a 500-record batch decodes 3.8-6.8x faster and
+// a summary encodes 2.3-2.7x faster than with encoding/json once its codecs
+// are built (the first use of a type costs about 2 ms, once per process).
 
 func marshal(v any) ([]byte, error) { return json.Marshal(v) }
 
