@@ -1,6 +1,7 @@
 // Command build is the project's one build entry point:
 //
-//	go run ./build            builds dist/mpnet.wasm, dist/hostsim, dist/extension and its zip
+//	go run ./build            builds dist/mpnet.wasm, dist/hostsim, dist/mpnet-team, dist/extension and its zip
+//	go run ./build service    also builds the team service's Cloudflare Worker into dist/worker
 //	go run ./build -o DIR     writes to DIR instead of dist/
 //	go run ./build --config mpnet.json --origin 'http://localhost/*'
 //	                          bakes a default configuration and preview origins into the extension
@@ -28,6 +29,7 @@ import (
 
 	"mpnet/docs"
 	"mpnet/internal/buildwasm"
+	"mpnet/internal/buildworker"
 )
 
 type multi []string
@@ -43,11 +45,13 @@ func main() {
 	flag.Var(&origins, "origin", "preview origin match pattern that gets the runtime from install, e.g. http://localhost/* (repeatable)")
 	flag.Var(&hosts, "host", "API host match pattern the Referer rule may rewrite, e.g. https://api.example.com/* (repeatable)")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, `Usage: go run ./build [-o DIR] [demo | test]
+		fmt.Fprintf(os.Stderr, `Usage: go run ./build [-o DIR] [demo | test | service]
 
-Builds the mpnet module (DIR/mpnet.wasm) and the hostsim CLI (DIR/hostsim).
-  demo   then lints the demo project and audits the demo preview HAR
-  test   then runs go vet and every test against the built module
+Builds the mpnet module (DIR/mpnet.wasm), the hostsim CLI (DIR/hostsim),
+the team service (DIR/mpnet-team) and the extension (DIR/extension).
+  demo     then runs hostsim, the team service and the extension on the bundled demo
+  test     then runs go vet and every test against the built module and Worker
+  service  then builds the team service's Cloudflare Worker (DIR/worker)
 
 `)
 		flag.PrintDefaults()
@@ -61,6 +65,8 @@ Builds the mpnet module (DIR/mpnet.wasm) and the hostsim CLI (DIR/hostsim).
 			err = demo(*out)
 		case "test":
 			err = test(*out)
+		case "service":
+			err = worker(*out)
 		default:
 			flag.Usage()
 			os.Exit(2)
@@ -94,6 +100,14 @@ func build(out string) error {
 		return err
 	}
 	fmt.Printf("cli     %s\n", exe)
+	team := filepath.Join(out, "mpnet-team")
+	if runtime.GOOS == "windows" {
+		team += ".exe"
+	}
+	if err := goBuild(nil, "-trimpath", "-o", team, "./service/cmd/mpnet-team"); err != nil {
+		return err
+	}
+	fmt.Printf("service %s\n", team)
 	if err := run(nil, "bash", "scripts/install-deps.sh", "--npm-only"); err != nil {
 		return err
 	}
@@ -224,23 +238,56 @@ func demo(out string) error {
 	return run(nil, "node", "extension/tools/demo.mjs", "--out", filepath.Join(out, "demo"))
 }
 
-// test runs go vet and every Go test against the module just built.
+// worker builds the team service for Cloudflare Workers into out/worker
+// (deploy it with service/worker/wrangler.toml: README.md, "Team service").
+func worker(out string) error {
+	dir := filepath.Join(out, "worker")
+	if err := buildworker.Build(dir); err != nil {
+		return err
+	}
+	st, err := os.Stat(filepath.Join(dir, "app.wasm"))
+	if err != nil {
+		return err
+	}
+	sum, err := fileSHA(filepath.Join(dir, "app.wasm"))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("worker  %s  %.1f MB  sha256 %s\n", dir, float64(st.Size())/1e6, sum[:16])
+	return nil
+}
+
+// test runs go vet and every Go test against the module and the Worker
+// just built.
 func test(out string) error {
 	wasm, err := filepath.Abs(filepath.Join(out, "mpnet.wasm"))
 	if err != nil {
 		return err
 	}
-	env := []string{"MPNET_WASM=" + wasm}
 	if err := checkReproducible(out); err != nil {
 		return err
 	}
+	if err := worker(out); err != nil {
+		return err
+	}
+	workerDir, err := filepath.Abs(filepath.Join(out, "worker"))
+	if err != nil {
+		return err
+	}
+	env := []string{"MPNET_WASM=" + wasm, "MPNET_WORKER=" + workerDir}
 	if err := run(env, "bash", "scripts/install-deps.sh"); err != nil {
 		return err
 	}
 	if err := run(env, "go", "vet", "./..."); err != nil {
 		return err
 	}
-	if err := run(env, "go", "test", "-count=1", "-timeout", "30m", "./..."); err != nil {
+	// The Worker's suite (workerd, busy on both cores) runs in a step of its
+	// own, after the rest: beside it, the timing-bound tests of other
+	// packages would see a slower machine than they are written for.
+	if err := run(append(env, "MPNET_WORKER_LATER=1"), "go", "test", "-count=1", "-timeout", "30m", "./..."); err != nil {
+		return err
+	}
+	if err := run(env, "go", "test", "-count=1", "-timeout", "10m", "-run", "^TestWorker$", "-v", "./service/"); err != nil {
 		return err
 	}
 	// The browser tests: the JS loader and UI helpers in Node, then the real

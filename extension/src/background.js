@@ -5,6 +5,7 @@
 
 import { MpnetModule } from "../../wasm/loader.js";
 import { initHops, enrichHops, forgetHops } from "./hops.js";
+import { isTeamMessage, teamMessage, teamFiles, teamRecords } from "./team.js"; // the team service (team.js)
 
 const MAX_RECORDS = 5000;
 const DEFAULT_TAB = { enabled: true, mode: "", background: false };
@@ -50,6 +51,8 @@ async function setTabState(tabId, patch) {
 
 /** filesFor returns the configuration files for a page origin. */
 async function filesFor(origin) {
+  const team = await teamFiles(); // while connected to the team service, its configuration (team.js)
+  if (team) return team;
   const { origins } = await settings();
   if (origins[origin] && origins[origin].files && origins[origin].files.length) return origins[origin].files;
   const d = await defaults();
@@ -241,6 +244,7 @@ async function handle(msg, sender) {
         t.records.set(record.id, record);
         checkTLS(tabId, record);
       }
+      teamRecords(tabId, msg.records); // queued for the team service (team.js)
       toPanels(tabId, { type: "records", records: msg.records || [] });
       updateBadge(tabId);
       return;
@@ -304,6 +308,7 @@ async function handle(msg, sender) {
 }
 
 chrome.runtime.onMessage.addListener((msg, sender, reply) => {
+  if (isTeamMessage(msg)) return teamMessage(msg, sender, reply); // the team service (team.js)
   if (!msg || typeof msg.type !== "string") return false;
   handle(msg, sender).then(reply, (e) => reply({ ok: false, error: String(e && e.message || e) }));
   return true;

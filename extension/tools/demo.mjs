@@ -1,13 +1,16 @@
 // The browser demo (`go run ./build demo`): hostsim's fixture servers, the
 // demo preview page with the built extension loaded in Chromium, every
 // scenario run once, and what mpnet said about each call, printed and
-// captured as screenshots.
+// captured as screenshots. The extension is connected to the team service
+// (dist/mpnet-team with the demo project), whose configuration it syncs
+// and whose dashboard lists what the preview found.
 //
 //   node extension/tools/demo.mjs [--out DIR] [--headed]
 
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { startStack, openPreview, root } from "./harness.mjs";
+import { startStack, openPreview, root, demoConfig, APPID } from "./harness.mjs";
+import { startTeam, connectExtension, showTeam } from "./team.mjs";
 
 const args = process.argv.slice(2);
 const out = path.resolve(args.includes("--out") ? args[args.indexOf("--out") + 1] : path.join(root, "dist/demo"));
@@ -15,7 +18,11 @@ const headed = args.includes("--headed");
 mkdirSync(out, { recursive: true });
 
 const stack = await startStack({ headless: !headed, agent: true });
+let team;
 try {
+  team = await startTeam(stack.dir, APPID, demoConfig(stack.fx));
+  const ts = await connectExtension(stack, team);
+  console.log(`team service ${team.url}: the extension synced project ${ts.appid}'s configuration (version ${ts.config.version})`);
   const page = await openPreview(stack);
   console.log(`demo preview ${stack.preview.url} with the mpnet extension (${stack.extensionId})`);
   const results = await page.evaluate(() => window.demo.runAll());
@@ -45,6 +52,8 @@ try {
   const st = await page.evaluate(() => window.mpnet.status());
   console.log(`\nruntime: ${st.state}, mode ${st.mode}, Referer ${st.referer}`);
   console.log(`screenshots: ${path.relative(process.cwd(), out)}/preview.png, panel.png`);
+  await showTeam(stack, team, out);
 } finally {
   await stack.close();
+  if (team) await team.stop();
 }

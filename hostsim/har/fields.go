@@ -2,7 +2,7 @@ package har
 
 import (
 	"bytes"
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -10,7 +10,7 @@ import (
 
 // This file holds hand-written decoders for the parts of an entry that are
 // hot (header lists: dozens of short strings per entry) or irregular
-// (_initiator). encoding/json has already checked the bytes they receive,
+// (_initiator). The JSON decoder has already checked the bytes they receive,
 // so they only need to find their way through valid JSON; they still never
 // index out of range on anything else.
 

@@ -10,7 +10,9 @@ import (
 // The module leaves charset conversion to its hosts (policy/body,
 // internal/decode, wasm/loader.js) and reads and writes JSON with
 // abi/wire only: it must not link the legacy encodings' tables, the HTML
-// tokenizer or encoding/json again (a sixth and an eighth of its size).
+// tokenizer or encoding/json again (a sixth and an eighth of its size),
+// nor goccy/go-json, which the team service uses natively
+// (docs/RATIONALE.md).
 func TestModuleLinksNoCharsetTablesNorEncodingJSON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
@@ -26,7 +28,7 @@ func TestModuleLinksNoCharsetTablesNorEncodingJSON(t *testing.T) {
 		t.Fatalf("go list answered %d packages", len(deps))
 	}
 	for _, p := range deps {
-		if strings.HasPrefix(p, "golang.org/x/text/encoding") || strings.HasPrefix(p, "golang.org/x/net/html") || p == "golang.org/x/text/language" || p == "encoding/json" {
+		if strings.HasPrefix(p, "golang.org/x/text/encoding") || strings.HasPrefix(p, "golang.org/x/net/html") || p == "golang.org/x/text/language" || p == "encoding/json" || strings.HasPrefix(p, "github.com/goccy/go-json") {
 			t.Errorf("the module links %s", p)
 		}
 	}

@@ -37,6 +37,7 @@ type auditRow struct {
 	// Unjudged says why the entry could not be judged (a time no call
 	// takes, a start years away from the others).
 	Unjudged string `json:"unjudged,omitempty"`
+	at       int64  // Unix ms, for --report
 	end      int64
 	done     bool
 }
@@ -115,6 +116,7 @@ type auditor struct {
 	hosts   map[string]map[string]bool
 	emit    func(*auditRow) error
 	verbose bool
+	report  *teamReporter // --report: the findings for the team service (team.go)
 }
 
 func (e *env) audit(args []string) error {
@@ -122,6 +124,7 @@ func (e *env) audit(args []string) error {
 	var configs multiFlag
 	fs.Var(&configs, "config", "configuration file (repeatable; formats merge in order)")
 	asJSON := fs.Bool("json", false, "print machine-readable JSON instead of a table")
+	report := fs.Bool("report", false, "send the findings to the team service (--config URL or $MPNET_SERVICE; token in $MPNET_TOKEN)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -158,6 +161,17 @@ func (e *env) audit(args []string) error {
 	defer out.Flush()
 	a := &auditor{e: e, inst: inst, rows: map[int64]*auditRow{}, hosts: map[string]map[string]bool{},
 		sum: auditSummary{Rules: map[string]int{}, HostsToAdd: map[string][]string{}}}
+	if *report {
+		target, err := reportTarget(configs)
+		if err != nil {
+			return err
+		}
+		c, err := newTeamClient(e.ctx, target)
+		if err != nil {
+			return err
+		}
+		a.report = &teamReporter{c: c}
+	}
 	first := true
 	if *asJSON {
 		out.WriteString("{\"entries\":[")
@@ -201,6 +215,17 @@ func (e *env) audit(args []string) error {
 		writeSummary(out, &a.sum)
 	}
 	out.Flush()
+	if a.report != nil {
+		sent, counted, dup, err := a.report.send(e.ctx)
+		if err != nil {
+			return badInput("%v", err)
+		}
+		fmt.Fprintf(e.stderr, "hostsim audit: reported %d call(s) to %s: %d fail under the team's configuration", sent, a.report.c.projectURL(), counted)
+		if dup > 0 {
+			fmt.Fprintf(e.stderr, " (%d already reported before, not counted again)", dup)
+		}
+		fmt.Fprintln(e.stderr)
+	}
 	if a.sum.Unjudged > 0 {
 		return badInput("%d of %d entries could not be judged (verdict \"unjudged\" in the report)", a.sum.Unjudged, a.sum.Entries)
 	}
@@ -286,6 +311,7 @@ func (a *auditor) entry(e *har.Entry) error {
 		a.order = append(a.order, row)
 		return a.flush()
 	}
+	row.at = a.t0.UnixMilli() + start
 	if err := a.drain(start); err != nil {
 		return err
 	}
@@ -400,6 +426,9 @@ func (a *auditor) flush() error {
 				}
 			}
 			a.sum.Judged++
+			if a.report != nil && (r.Verdict == "fail" || r.Verdict == "warn") {
+				a.report.add(r.API, r.URL, r.at)
+			}
 			switch r.Verdict {
 			case "fail":
 				a.sum.Failed++

@@ -11,6 +11,7 @@
 //	hostsim agent
 //	hostsim rules [ID...]
 //	hostsim version
+//	hostsim gate [PROJECT_URL]
 //
 // Exit status: 0 allowed / no problems, 1 a call would fail on device or the
 // configuration has problems, 2 bad input.
@@ -58,6 +59,8 @@ Usage:
                            serve R12 reports to the extension paired with it
   hostsim rules [ID...]    the rules (C1-C6, R1-R15): the list, or each rule named
   hostsim version          the module's ABI version and sha256
+  hostsim gate [--json] [--since 7d] [PROJECT_URL]
+                           the team service's release gate: exit 1 when it fails
 
 Calls that reach servers take --resolve HOST:PORT:ADDR (like curl) and
 --roots FILE (trust these roots instead of the system's).
@@ -65,7 +68,9 @@ Calls that reach servers take --resolve HOST:PORT:ADDR (like curl) and
 Every command takes --module PATH (default: $MPNET_WASM, else mpnet.wasm beside
 this program, else dist/mpnet.wasm in this directory or a parent).
 --config may be given several times; the files (mpnet.json, project.config.json,
-app.json, manifest.json, admin console JSON) merge in order.
+app.json, manifest.json, admin console JSON) merge in order. --config may also
+be a team service project's URL (https://HOST/v1/projects/APPID), with the
+token in $MPNET_TOKEN; audit --report sends its findings there (or to $MPNET_SERVICE).
 
 Exit status: 0 ok, 1 a call would fail on device / problems found, 2 bad input.
 Run "hostsim COMMAND --help" for a command's flags.
@@ -121,6 +126,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.agent(args[1:])
 	case "rules":
 		err = e.rules(args[1:])
+	case "gate":
+		err = e.gate(args[1:]) // the team service (team.go)
 	default:
 		fmt.Fprintf(stderr, "hostsim: unknown command %q\n\n%s", args[0], usage)
 		return 2
@@ -239,6 +246,14 @@ func readFiles(paths []string) ([]abi.File, error) {
 	}
 	var files []abi.File
 	for _, p := range paths {
+		if isServiceURL(p) { // the team service's configuration (team.go)
+			f, err := teamConfig(context.Background(), p)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, f)
+			continue
+		}
 		b, err := readBounded(p, abi.MaxConfigFileSize, "configuration files")
 		if err != nil {
 			return nil, err
