@@ -103,7 +103,7 @@ export class MpnetModule {
     this.onTrap = null;
     this._config = null; // last successful configure message (bytes)
     this._replay = []; // step messages since the engine was last idle
-    this._sticky = new Map(); // "tls" step messages by host:port (outlive idleness)
+    this._sticky = new Map(); // "tls" and "tlsSource" step messages by server (outlive idleness)
     this._spare = null;
     this._use(first);
   }
@@ -250,8 +250,11 @@ export class MpnetModule {
       if (!msg.dryRun && answer.ok) this._config = text;
     } else if (name === "mpnet_step") {
       if (!msg) msg = JSON.parse(text);
-      if (msg.type === "tls" && msg.tls) {
-        this._sticky.set(`${msg.tls.host}:${msg.tls.port}`, text);
+      // What the engine knows about R12 outlives idleness: verdicts, the
+      // servers none can be had for, and that a source of verdicts exists.
+      const sticky = msg.type === "tlsSource" ? "source" : msg.type !== "tls" ? "" : msg.tls ? `${msg.tls.host}:${msg.tls.port}` : `none ${msg.server}`;
+      if (sticky) {
+        if (this._sticky.has(sticky) || this._sticky.size < 2 * MAX_REPLAY) this._sticky.set(sticky, text);
         return;
       }
       if (answer.inFlight === 0 && answer.queued === 0 && answer.sockets === 0 && !answer.hidden) this._replay = [];

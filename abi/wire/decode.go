@@ -286,6 +286,9 @@ func DecodeEvent(msg []byte, ev *abi.Event) bool {
 			v, ok = s.int()
 			ev.Status = int(v)
 			return 256, ok && int64(ev.Status) == v
+		case "server":
+			ev.Server, ok = s.str()
+			return 512, ok
 		}
 		return 0, false
 	})
@@ -331,6 +334,7 @@ func AppendEvent(dst []byte, ev *abi.Event) (out []byte, ok bool) {
 	o.intOmit("timeout", ev.Timeout)
 	o.strsOmit("headers", ev.Headers)
 	o.intOmit("status", int64(ev.Status))
+	o.strOmit("server", ev.Server)
 	return o.close(), true
 }
 
@@ -441,6 +445,9 @@ func (s *scanner) action(a *abi.Action) bool {
 		case "entry":
 			a.Entry, ok = s.str()
 			return 1 << 16, ok
+		case "server":
+			a.Server, ok = s.str()
+			return 1 << 17, ok
 		}
 		return 0, false
 	})
