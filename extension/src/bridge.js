@@ -1,32 +1,107 @@
 // The bridge: an ISOLATED-world content script at document start, injected
 // before the page runtime. It hands the runtime a private MessagePort, asks
 // the background for this origin's configuration (while the runtime, which
-// carries the module, compiles it) and passes it on, and relays records and
-// status to the background and control to the page.
+// carries the module, compiles it) and passes it on, relays records and
+// status to the background and control to the page, and, when the page's
+// CSP forbids WebAssembly, carries the runtime's module calls to the
+// extension-hosted module (offscreen document).
+//
+// The page is untrusted: everything it posts is checked against the
+// schemas of schema.js and rebuilt from them before it goes on (unknown
+// types and fields are dropped, with a console warning); what comes from
+// the extension is checked the same way. The bridge never names a tab: the
+// background takes identity from the browser (sender).
+
+import { check, FROM_PAGE, TO_PAGE } from "./schema.js";
+import { toBase64, fromBase64 } from "./base64.js";
 
 (() => {
+  const ownId = chrome.runtime.id;
   const channel = new MessageChannel();
   const port = channel.port1;
+  const TO_BACKGROUND = ["records", "status", "resource", "referer", "tlsVerdict", "engineHost"];
+  let refused = 0;
+
+  const refuse = (why) => {
+    // Once per message: the page's console says what was refused and why.
+    if (refused++ < 20) console.warn("[mpnet] refused a message from the page: " + why);
+  };
+
   port.onmessage = (e) => {
-    const m = e.data;
-    if (!m || !["records", "status", "resource", "referer"].includes(m.type)) return;
+    const c = check(FROM_PAGE, e.data);
+    if (!c.ok) {
+      refuse(c.error);
+      if (e.data && typeof e.data.replyTo === "string") port.postMessage({ type: "reply", id: e.data.replyTo.slice(0, 64), value: null });
+      return;
+    }
+    const m = c.value;
+    if (m.type === "engine") {
+      engine.send(m);
+      return;
+    }
+    if (!TO_BACKGROUND.includes(m.type)) return;
+    const replyTo = m.replyTo;
+    delete m.replyTo;
     try {
       const p = chrome.runtime.sendMessage(m);
-      if (m.replyTo) p.then((value) => port.postMessage({ type: "reply", id: m.replyTo, value }), () => port.postMessage({ type: "reply", id: m.replyTo, value: null }));
+      if (replyTo) p.then((value) => port.postMessage({ type: "reply", id: replyTo, value }), () => port.postMessage({ type: "reply", id: replyTo, value: null }));
       else p.catch(() => {});
     } catch (err) {
       // The extension was reloaded: this page keeps its runtime until reload.
-      if (m.replyTo) port.postMessage({ type: "reply", id: m.replyTo, value: null });
+      if (replyTo) port.postMessage({ type: "reply", id: replyTo, value: null });
     }
   };
-  chrome.runtime.onMessage.addListener((m) => {
-    if (m && (m.type === "control" || m.type === "tls")) port.postMessage(m);
+
+  chrome.runtime.onMessage.addListener((m, sender) => {
+    // Only the extension itself (the background) talks to a content script
+    // this way; checked anyway, like everything that reaches the page.
+    if (sender.id !== ownId || sender.tab) return;
+    const c = check(TO_PAGE, m);
+    if (c.ok) port.postMessage(c.value);
   });
+
+  // The extension-hosted module: one port to the offscreen document per
+  // runtime, opened when the runtime asks for it. Bodies travel as base64
+  // (extension messages are JSON).
+  const engine = {
+    port: null,
+    send(m) {
+      if (!this.port) this.open();
+      const data = m.data instanceof Uint8Array ? { b64: toBase64(m.data) } : m.data;
+      try {
+        this.port.postMessage({ seq: m.seq, op: m.op, data });
+      } catch (e) {
+        this.lost("the extension-hosted module's port closed: " + (e && e.message || e));
+      }
+    },
+    open() {
+      const p = chrome.runtime.connect({ name: "mpnet-engine" });
+      this.port = p;
+      p.onMessage.addListener((a) => {
+        if (!a || !Number.isInteger(a.seq)) return;
+        const answer = { type: "engineAnswer", seq: a.seq };
+        if (a.error) answer.error = { code: String(a.error.code || "host").slice(0, 64), message: String(a.error.message || "").slice(0, 4096) };
+        else if (a.data && typeof a.data.b64 === "string") answer.data = fromBase64(a.data.b64);
+        else if (typeof a.data === "string") answer.data = a.data;
+        else answer.error = { code: "host", message: "the extension-hosted module answered nothing" };
+        port.postMessage(answer);
+      });
+      p.onDisconnect.addListener(() => {
+        void chrome.runtime.lastError;
+        if (this.port === p) this.lost("the extension-hosted module went away");
+      });
+    },
+    lost(why) {
+      this.port = null;
+      port.postMessage({ type: "engineLost", error: why });
+    },
+  };
+
   window.postMessage({ __mpnet: "init" }, "*", [channel.port2]);
   const asked = performance.now(); // for the runtime's timeline
-  const hello = (h) => port.postMessage({ type: "hello", files: h.files || [], tab: h.tab || {}, referer: h.referer || "", asked });
+  const hello = (h) => port.postMessage({ type: "hello", files: h.files || [], tab: h.tab || {}, referer: h.referer || "", r12: !!h.r12, asked });
   try {
-    chrome.runtime.sendMessage({ type: "hello", url: location.href }).then(hello, () => hello({}));
+    chrome.runtime.sendMessage({ type: "hello", url: location.href }).then((h) => hello(h || {}), () => hello({}));
   } catch (e) {
     hello({}); // the runtime reports "checks are off": no configuration
   }

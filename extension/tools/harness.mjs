@@ -116,7 +116,7 @@ export function startPreview(fx) {
  * startStack starts fixtures, the preview server, bundles the extension with
  * the demo configuration and launches Chromium with it.
  */
-export async function startStack({ headless = true, lang = "en-US", config, agent = false, host = ["https://*.mpnet.test/*"] } = {}) {
+export async function startStack({ headless = true, lang = "en-US", config, agent = false, host = ["https://*.mpnet.test/*"], testHooks = false } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "mpnet-e2e-"));
   const fx = await startFixtures(dir);
   const preview = await startPreview(fx);
@@ -125,7 +125,7 @@ export async function startStack({ headless = true, lang = "en-US", config, agen
   writeFileSync(cfgPath, JSON.stringify(config ? config(fx) : demoConfig(fx), null, 2));
   const ext = await bundle({
     out: path.join(dir, "extension"), wasm: path.join(root, "dist/mpnet.wasm"), config: [cfgPath],
-    origin: ["http://localhost/*"], host, agent: ag ? ag.url : "",
+    origin: ["http://localhost/*"], host, agent: ag ? ag.url : "", testHooks,
   });
   const context = await chromium.launchPersistentContext(path.join(dir, "profile"), {
     executablePath: chromiumPath(),

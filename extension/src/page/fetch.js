@@ -24,11 +24,11 @@ export function installFetch(rt, native, CallError) {
       // The browser refuses some URLs the client would try, e.g. with
       // user:password@ (R5): judge the real host, then let the browser fail.
       try {
-        url = new URL(typeof input === "string" ? input : String(input && input.url), document.baseURI).href;
+        url = new URL(typeof input === "string" ? input : String(input && input.url), native.baseURI()).href;
       } catch (e2) {
-        return nativeFetch.call(window, input, init);
+        return nativeFetch.call(globalThis, input, init);
       }
-      if (!/^https?:/i.test(url)) return nativeFetch.call(window, input, init);
+      if (!/^https?:/i.test(url)) return nativeFetch.call(globalThis, input, init);
       return new Promise((resolve, reject) => {
         rt.open("request", url, { method: (init && init.method) || "GET" }, (a, call) => {
           if (a.type === "block" || a.type === "fail") reject(new CallError(a.errMsg, a));
@@ -39,7 +39,7 @@ export function installFetch(rt, native, CallError) {
         }).catch(reject);
       });
     }
-    if (!/^(https?|wss?):/i.test(url)) return nativeFetch.call(window, request);
+    if (!/^(https?|wss?):/i.test(url)) return nativeFetch.call(globalThis, request);
     const names = headerNames(input, init);
     const api = (init && init.mpnetApi) || "request";
     const userSignal = request.signal;
@@ -78,7 +78,7 @@ export function installFetch(rt, native, CallError) {
         if (userSignal && userSignal.aborted) { controller.abort(userSignal.reason); }
         let resp;
         try {
-          resp = await nativeFetch.call(window, request, { signal: controller.signal });
+          resp = await nativeFetch.call(globalThis, request, { signal: controller.signal });
         } catch (e) {
           rt.finish(call, { status: 0 });
           settle(reject, failedWith ? new CallError(failedWith.errMsg, failedWith) : e);
@@ -99,7 +99,7 @@ export function installFetch(rt, native, CallError) {
   Object.defineProperty(mpnetFetch, "name", { value: "fetch" });
   Object.defineProperty(mpnetFetch, "length", { value: 1 });
   mpnetFetch.toString = () => "function fetch() { [native code] }";
-  window.fetch = mpnetFetch;
+  globalThis.fetch = mpnetFetch;
 }
 
 function headerNames(input, init) {
@@ -132,7 +132,7 @@ async function wrapResponse(rt, call, api, resp, controller, failed) {
     // over: one native read, no stream plumbing (the per-call cost that
     // mattered in the fetch-storm benchmark). The module sees textual ones.
     const bytes = new Uint8Array(await resp.arrayBuffer());
-    const out = textual ? rt.body(call, api, ct, bytes).bytes : bytes;
+    const out = textual ? (await rt.body(call, api, ct, bytes)).bytes : bytes;
     finishOK();
     let headers = resp.headers;
     if (out.length !== bytes.length) {
@@ -163,7 +163,7 @@ async function wrapResponse(rt, call, api, resp, controller, failed) {
       if (r.done) done = true;
       else chunks.push(r.value);
     }
-    const { bytes } = rt.body(call, api, ct, concat(chunks));
+    const { bytes } = await rt.body(call, api, ct, concat(chunks));
     finishOK();
     const headers = new Headers(resp.headers);
     headers.delete("content-length");
@@ -172,7 +172,7 @@ async function wrapResponse(rt, call, api, resp, controller, failed) {
   if (textual && done) {
     // Small bodies that arrived whole: let the module see them (undeclared
     // non-UTF-8 text is sniffed there).
-    const { bytes } = rt.body(call, api, ct, first);
+    const { bytes } = await rt.body(call, api, ct, first);
     finishOK();
     return dress(new Response(bytes, meta), resp);
   }

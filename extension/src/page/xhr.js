@@ -60,7 +60,7 @@ export function installXHR(rt, native) {
   }
 
   P.open = function (method, url, async = true, user, password) {
-    const abs = new URL(String(url), document.baseURI).href; // throws SyntaxError like the native one
+    const abs = new URL(String(url), native.baseURI()).href; // throws SyntaxError like the native one
     this._method = String(method).toUpperCase();
     this._url = abs;
     this._async = async !== false;
@@ -71,6 +71,7 @@ export function installXHR(rt, native) {
     this._aborted = false;
     this._response = undefined;
     this._bodyText = null;
+    this._decoding = null;
     this._xhr = null;
     this._state = 1;
     fire(this, "readystatechange", {}, Event);
@@ -107,7 +108,7 @@ export function installXHR(rt, native) {
     // Synchronous XHR cannot wait for the engine: it is judged (and blocked
     // in enforce mode) but not pooled, and reported.
     if (rt.state === "ready" && rt.active()) {
-      const d = rt.module.check({ api: "request", url: self._url, headers: names });
+      const d = rt.checkSync({ api: "request", url: self._url, headers: names });
       const rec = {
         id: `sync-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`, api: "request", method: self._method, url: self._url,
         frame: rt.frame, startedAt: Date.now(), state: "done", verdict: d.allowed ? "warn" : "fail", rule: d.rule || "sync",
@@ -149,15 +150,17 @@ export function installXHR(rt, native) {
       }
       if (x.readyState === 4 && x.status !== 0 && self._textual) decode(self, x);
       if (x.readyState === 4) self._state = 4;
-      fire(self, "readystatechange", {}, Event);
+      afterBody(self, () => fire(self, "readystatechange", {}, Event));
     };
     for (const t of ["progress", "load"]) {
-      x.addEventListener(t, (e) => { if (self._xhr === x) fire(self, t, { loaded: e.loaded, total: e.total, lengthComputable: e.lengthComputable }); });
+      x.addEventListener(t, (e) => { if (self._xhr === x) afterBody(self, () => fire(self, t, { loaded: e.loaded, total: e.total, lengthComputable: e.lengthComputable })); });
     }
     x.addEventListener("loadend", (e) => {
       if (self._xhr !== x) return;
-      rt.finish(self._call, { status: x.status });
-      fire(self, "loadend", { loaded: e.loaded, total: e.total, lengthComputable: e.lengthComputable });
+      afterBody(self, () => {
+        rt.finish(self._call, { status: x.status });
+        fire(self, "loadend", { loaded: e.loaded, total: e.total, lengthComputable: e.lengthComputable });
+      });
     });
     x.addEventListener("error", () => { if (self._xhr === x) fire(self, "error", {}); });
     x.addEventListener("abort", () => { if (self._xhr === x) fire(self, "abort", {}); });
@@ -170,8 +173,18 @@ export function installXHR(rt, native) {
   function decode(self, x) {
     const bytes = new Uint8Array(x.response || new ArrayBuffer(0));
     const ct = x.getResponseHeader("content-type") || "";
-    const { bytes: out } = rt.body(self._call, "request", ct, bytes);
-    self._bodyText = new TextDecoder("utf-8").decode(out);
+    const done = ({ bytes: out }) => { self._bodyText = new TextDecoder("utf-8").decode(out); };
+    const r = rt.body(self._call, "request", ct, bytes);
+    // With the module in the extension (strict CSP) the answer comes later:
+    // the last events wait for it (afterBody).
+    if (r && typeof r.then === "function") self._decoding = r.then(done);
+    else done(r);
+  }
+
+  // afterBody runs fn once the response body has been through R10.
+  function afterBody(self, fn) {
+    if (self._decoding) self._decoding.then(fn);
+    else fn();
   }
 
   function networkError(self, kind) {
@@ -249,5 +262,5 @@ export function installXHR(rt, native) {
     Object.defineProperty(MpnetXHR, k, { value: v });
   }
   Object.defineProperty(MpnetXHR, "name", { value: "XMLHttpRequest" });
-  window.XMLHttpRequest = MpnetXHR;
+  globalThis.XMLHttpRequest = MpnetXHR;
 }
