@@ -447,6 +447,10 @@ chrome.runtime.onMessage.addListener((msg, sender, reply) => {
 
 chrome.runtime.onConnect.addListener((port) => {
   const m = /^panel:(\d+)$/.exec(port.name);
+  // A bridge's port to the module host (offscreen document) reaches this
+  // worker too; it is left alone (disconnecting it would close it for the
+  // host as well). The bridge's runtime notices a host that went away by
+  // its silence (page/engine.js).
   if (!m) return;
   // Only the extension's own pages may watch a tab: a content script asking
   // for another tab's records is disconnected.

@@ -40,6 +40,9 @@ import { toBase64, fromBase64 } from "./base64.js";
       return;
     }
     if (!TO_BACKGROUND.includes(m.type)) return;
+    // The runtime asks for a (new) module host: the next engine message
+    // opens a port to it, not to the one that went silent.
+    if (m.type === "engineHost") engine.reset();
     const replyTo = m.replyTo;
     delete m.replyTo;
     try {
@@ -94,6 +97,11 @@ import { toBase64, fromBase64 } from "./base64.js";
     lost(why) {
       this.port = null;
       port.postMessage({ type: "engineLost", error: why });
+    },
+    reset() {
+      const p = this.port;
+      this.port = null;
+      if (p) p.disconnect();
     },
   };
 

@@ -83,10 +83,15 @@ export function demoConfig(fx, extra = {}) {
   };
 }
 
-/** startPreview serves demo/preview on http://localhost:PORT, with /fixtures.js describing the fixtures. */
+/**
+ * startPreview serves demo/preview on http://localhost:PORT, with
+ * /fixtures.js describing the fixtures, and the browser tests' own pages
+ * (extension/test/pages) under /test/.
+ */
 export function startPreview(fx) {
-  const dir = path.join(root, "demo/preview");
-  const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css" };
+  const demoDir = path.join(root, "demo/preview");
+  const testDir = path.join(root, "extension/test/pages");
+  const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css" };
   const server = createServer((req, res) => {
     const u = new URL(req.url, "http://localhost");
     if (u.pathname === "/fixtures.js") {
@@ -95,7 +100,10 @@ export function startPreview(fx) {
       res.end(`window.FIXTURES = ${JSON.stringify(urls)};`);
       return;
     }
-    const file = path.join(dir, u.pathname === "/" ? "index.html" : path.normalize(u.pathname).replace(/^(\.\.[/\\])+/, ""));
+    const test = u.pathname.startsWith("/test/");
+    const dir = test ? testDir : demoDir;
+    const rel = test ? u.pathname.slice("/test".length) : u.pathname;
+    const file = path.join(dir, rel === "/" ? "index.html" : path.normalize(rel).replace(/^(\.\.[/\\])+/, ""));
     if (!file.startsWith(dir) || !existsSync(file)) { res.writeHead(404); res.end("not found"); return; }
     const headers = { "content-type": types[path.extname(file)] || "application/octet-stream" };
     // ?csp=strict: a page whose Content-Security-Policy lets it connect only
@@ -103,6 +111,11 @@ export function startPreview(fx) {
     // as some previews are served; WebAssembly is allowed.
     if (u.searchParams.get("csp") === "strict" && path.extname(file) === ".html") {
       headers["content-security-policy"] = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; connect-src 'self' https://*.mpnet.test:* wss://*.mpnet.test:*";
+    }
+    // ?csp=nowasm: the page may not compile WebAssembly (no
+    // 'wasm-unsafe-eval', as a header): the module runs in the extension.
+    if (u.searchParams.get("csp") === "nowasm" && path.extname(file) === ".html") {
+      headers["content-security-policy"] = "script-src 'self'";
     }
     res.writeHead(200, headers);
     res.end(readFileSync(file));
@@ -151,6 +164,14 @@ export async function startStack({ headless = true, lang = "en-US", config, agen
       await fx.close();
     },
   };
+}
+
+/** extensionPage opens the extension's popup page (for chrome.* calls) and finds the tab showing url. */
+export async function extensionPage(stack, url) {
+  const ext = await stack.context.newPage();
+  await ext.goto(`chrome-extension://${stack.extensionId}/ui/popup.html`);
+  const tabId = url ? await ext.evaluate(async (u) => (await chrome.tabs.query({})).find((t) => t.url && t.url.startsWith(u)).id, url) : null;
+  return { ext, tabId };
 }
 
 /** openPreview opens the demo preview page and waits for the runtime. */

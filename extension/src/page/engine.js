@@ -27,6 +27,9 @@ export function when(v, f, onError) {
   return f(v);
 }
 
+const WATCH_MS = 1000;
+const ANSWER_MS = 5000;
+
 /** The largest body the extension-hosted module is sent for R10 (extension messages carry at most 64 MiB of JSON). */
 export const REMOTE_BODY_MAX = 32 << 20;
 
@@ -36,7 +39,7 @@ export class RemoteEngine {
    * @param send (msg) posts {seq, op, data} to the host
    * @param reconnect () => Promise that resolves once a host is there again
    */
-  constructor(send, reconnect) {
+  constructor(send, reconnect, timers) {
     this.placement = "extension";
     this.restarts = 0;
     this.onTrap = null;
@@ -46,14 +49,30 @@ export class RemoteEngine {
     this._pending = new Map();
     this._seq = 0;
     this._restoring = null;
+    this._timers = timers;
+    this._watch = null;
   }
 
   _request(op, data) {
     return new Promise((resolve, reject) => {
       const seq = ++this._seq;
-      this._pending.set(seq, { resolve, reject, op });
+      this._pending.set(seq, { resolve, reject, op, data, at: this._timers.now() });
       this._send({ seq, op, data });
+      if (!this._watch) this._watch = this._timers.setTimeout(() => this._check(), WATCH_MS);
     });
+  }
+
+  // _check: a host that leaves a message unanswered for ANSWER_MS is taken
+  // for lost (a closed document does not always close the port).
+  _check() {
+    this._watch = null;
+    if (!this._pending.size || this._reconnecting) return;
+    const oldest = this._pending.values().next().value;
+    if (this._timers.now() - oldest.at > ANSWER_MS) {
+      this.lost(`it did not answer within ${ANSWER_MS / 1000} s`);
+      return;
+    }
+    this._watch = this._timers.setTimeout(() => this._check(), WATCH_MS);
   }
 
   /** answer takes the host's answer {seq, data} or {seq, error: {code, message}}. */
@@ -68,6 +87,7 @@ export class RemoteEngine {
     if (m.error.code === "trap") {
       this.restarts++;
       const trap = new TrapError("mpnet_" + p.op, new Error(m.error.message), "");
+      trap.message = m.error.message; // the host's TrapError says it all
       if (this.onTrap) this.onTrap(trap);
       p.reject(trap);
       return;
@@ -76,20 +96,38 @@ export class RemoteEngine {
   }
 
   /**
-   * lost says the host went away: the calls in flight fail like a trap, and
-   * a new host is brought to this engine's state before anything else.
+   * lost says the host went away. A new host is brought to this engine's
+   * state (the journal: configuration, R12 knowledge, events since idle),
+   * then gets the messages the old one left unanswered, in order, and
+   * everything after them: the runtime sees a delay, not a loss.
    */
   lost(why) {
+    if (this._reconnecting) return;
+    this._reconnecting = true;
     this.restarts++;
-    const trap = new TrapError("the extension-hosted module", new Error(why), "");
-    const pending = [...this._pending.values()];
-    this._pending.clear();
-    for (const p of pending) p.reject(trap);
-    if (this.onTrap) this.onTrap(trap);
+    if (this.onTrap) this.onTrap(new Error(`the extension-hosted module was lost (${why}); a new one took over`));
     const replay = this.journal.messages();
     this.journal.restored();
+    const pending = [...this._pending.entries()];
     this._restoring = this._reconnect().then(() => {
-      for (const [name, text] of replay) this._request(name.replace(/^mpnet_/, ""), text).catch(() => {});
+      for (const [name, data] of replay) {
+        const seq = ++this._seq;
+        this._pending.set(seq, { resolve() {}, reject() {}, op: name.replace(/^mpnet_/, ""), data, at: this._timers.now() });
+        this._send({ seq, op: name.replace(/^mpnet_/, ""), data });
+      }
+      for (const [seq, p] of pending) {
+        p.at = this._timers.now();
+        this._send({ seq, op: p.op, data: p.data });
+      }
+    }, (e) => {
+      for (const [seq, p] of pending) {
+        this._pending.delete(seq);
+        p.reject(e);
+      }
+    }).finally(() => {
+      this._reconnecting = false;
+      this._restoring = null;
+      if (this._pending.size && !this._watch) this._watch = this._timers.setTimeout(() => this._check(), WATCH_MS);
     });
     this._restoring.catch(() => {});
   }

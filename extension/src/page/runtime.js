@@ -230,7 +230,7 @@ class Runtime {
       if (!v || !v.ok) throw new Error("the extension could not start its module host" + (v && v.error ? ": " + v.error : ""));
     });
     await host();
-    const engine = new RemoteEngine((m) => this.post({ type: "engine", ...m }), host);
+    const engine = new RemoteEngine((m) => this.post({ type: "engine", ...m }), host, native);
     this.mark("instantiated");
     return engine;
   }
