@@ -15,7 +15,7 @@
 // first; anything else is refused.
 
 import { MpnetModule } from "../../wasm/loader.js";
-import { check, FROM_PAGE, FROM_EXTENSION, FROM_PANEL, str } from "./schema.js";
+import { check, FROM_PAGE, FROM_EXTENSION, FROM_PANEL, str, int } from "./schema.js";
 import { Store } from "./store.js";
 
 const DEFAULT_TAB = { enabled: true, mode: "", background: false };
@@ -85,15 +85,18 @@ const FROM_CONTENT = {
   hello: { url: str(8192) },
   records: FROM_PAGE.records, status: FROM_PAGE.status, resource: FROM_PAGE.resource,
   referer: FROM_PAGE.referer, tlsVerdict: FROM_PAGE.tlsVerdict, engineHost: FROM_PAGE.engineHost,
+  // The bridge's own report of what it refused from the page.
+  refused: { count: int(0, 2 ** 31), last: str(4096) },
 };
 
 // refused counts and reports a message a tab's page sent that was not
 // valid: the panel says so (a page script tampering with mpnet's channel).
-function refused(tabId, error) {
+function refused(tabId, error, count) {
   console.warn("[mpnet] refused a message from tab " + tabId + ": " + error);
   if (tabId === undefined) return;
   const t = store.tab(tabId);
-  store.setMeta(tabId, { rejected: (t.meta.rejected || 0) + 1, rejectedLast: error.slice(0, 300) });
+  const n = count !== undefined ? Math.max(count, t.meta.rejected || 0) : (t.meta.rejected || 0) + 1;
+  store.setMeta(tabId, { rejected: n, rejectedLast: error.slice(0, 300) });
   toPanels(tabId, { type: "status", status: panelStatus(t) });
 }
 
@@ -372,6 +375,9 @@ async function fromPage(msg, id) {
     case "engineHost":
       await ensureEngineHost();
       return { ok: true };
+    case "refused":
+      refused(tabId, `${msg.count} refused by the bridge, last: ${msg.last}`, msg.count);
+      return;
     case "resource":
       return;
   }

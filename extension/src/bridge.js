@@ -22,9 +22,19 @@ import { toBase64, fromBase64 } from "./base64.js";
   const TO_BACKGROUND = ["records", "status", "resource", "referer", "tlsVerdict", "engineHost"];
   let refused = 0;
 
+  let reportTimer = 0;
+  let last = "";
   const refuse = (why) => {
-    // Once per message: the page's console says what was refused and why.
+    // The page's console says what was refused and why; the background (and
+    // so the panel) hears how many, at most twice a second.
     if (refused++ < 20) console.warn("[mpnet] refused a message from the page: " + why);
+    last = why;
+    if (!reportTimer) {
+      reportTimer = setTimeout(() => {
+        reportTimer = 0;
+        try { chrome.runtime.sendMessage({ type: "refused", count: refused, last }).catch(() => {}); } catch (e) { /* extension reloaded */ }
+      }, 500);
+    }
   };
 
   port.onmessage = (e) => {

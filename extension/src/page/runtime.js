@@ -95,6 +95,7 @@ function compileEmbedded() {
 }
 
 const MAX_RESTARTS = 5;
+const INIT_TIMEOUT_MS = 10000;
 
 
 // Bounds of what a record carries (the bridge refuses longer ones).
@@ -134,6 +135,13 @@ class Runtime {
     // Start-up milestones, ms since navigation start (status().timings).
     this.timings = { documentStart: Math.round(native.now()) };
     this.ready = new Promise((resolve) => { this._resolveReady = resolve; });
+    // The bridge's port normally arrives within milliseconds; if a script
+    // that ran before mpnet took it, calls must not wait forever.
+    native.setTimeout(() => {
+      if (this.port) return;
+      this.fail(new Error("mpnet's channel from the extension never arrived (did a script that ran before mpnet take it?)"));
+      this._resolveReady();
+    }, INIT_TIMEOUT_MS);
     this.compiling = compileEmbedded();
     this.compiling.catch(() => {}); // awaited in load(); a failure must not go unhandled meanwhile
     this.mark("compileStarted");
