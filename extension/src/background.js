@@ -106,16 +106,23 @@ function refused(tabId, error, count) {
 // API hosts, initiated by the preview origin, carry the client's fixed
 // Referer. The runtime asks for it once it knows the value; the rule is
 // removed when the tab leaves the preview origin or closes.
+//
+// A shared worker's requests belong to no tab (DNR sees tab -1): a second
+// rule, for requests outside any tab initiated by the preview origin to the
+// same hosts, covers them.
+const SHARED_RULE = 1 << 30;
+const ruleIds = (tabId) => [tabId, SHARED_RULE + tabId];
+
 async function setReferer(tabId, referer, hosts, origin) {
   let initiator = "";
   try { initiator = new URL(origin).hostname; } catch (e) { initiator = ""; }
-  const rules = referer && hosts.length && initiator ? [{
-    id: tabId,
-    priority: 1,
+  const rule = (id, tabIds) => ({
+    id, priority: 1,
     action: { type: "modifyHeaders", requestHeaders: [{ header: "referer", operation: "set", value: referer }] },
-    condition: { tabIds: [tabId], requestDomains: hosts, initiatorDomains: [initiator], resourceTypes: ["xmlhttprequest", "websocket", "other"] },
-  }] : [];
-  await chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: [tabId], addRules: rules });
+    condition: { tabIds, requestDomains: hosts, initiatorDomains: [initiator], resourceTypes: ["xmlhttprequest", "websocket", "other"] },
+  });
+  const rules = referer && hosts.length && initiator ? [rule(tabId, [tabId]), rule(SHARED_RULE + tabId, [-1])] : [];
+  await chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: ruleIds(tabId), addRules: rules });
 }
 
 // installedReferer is the Referer the tab's rule sets now ("" for none): a
@@ -495,11 +502,11 @@ chrome.webNavigation && chrome.webNavigation.onCommitted.addListener((d) => {
     let origin = "";
     try { origin = new URL(d.url).origin; } catch (e) { origin = ""; }
     if (!t) {
-      chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: [d.tabId] }).catch(() => {});
+      chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: ruleIds(d.tabId) }).catch(() => {});
       return;
     }
     if (t.meta.origin && origin !== t.meta.origin) {
-      chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: [d.tabId] }).catch(() => {});
+      chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: ruleIds(d.tabId) }).catch(() => {});
     }
     store.setMeta(d.tabId, { status: null, off: "", rejected: 0, rejectedLast: "" });
     if (!t.meta.preserve) clearTab(d.tabId);
@@ -514,7 +521,7 @@ chrome.webNavigation && chrome.webNavigation.onCommitted.addListener((d) => {
 chrome.tabs.onRemoved.addListener((tabId) => {
   store.ready.then(() => store.remove(tabId));
   chrome.storage.session.remove("tab:" + tabId);
-  chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: [tabId] }).catch(() => {});
+  chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: ruleIds(tabId) }).catch(() => {});
 });
 
 // Content scripts for origins the user added at runtime (the build's
