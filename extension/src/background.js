@@ -75,7 +75,7 @@ function who(sender) {
     if (!origin) {
       try { origin = new URL(sender.url).origin; } catch (e) { origin = ""; }
     }
-    return { tabId: sender.tab.id, frameId: sender.frameId || 0, origin };
+    return { tabId: sender.tab.id, frameId: sender.frameId || 0, documentId: sender.documentId || "", origin };
   }
   return null;
 }
@@ -144,11 +144,25 @@ async function installedReferer(tabId) {
 const tlsCache = new Map();
 const sentTLS = new Set(); // "tabId|host:port" verdicts already handed to the tab's runtimes
 
-async function agentURL() {
-  const s = await chrome.storage.local.get("agent");
-  if (typeof s.agent === "string") return s.agent.replace(/\/+$/, "");
-  return ((await defaults()).agent || "").replace(/\/+$/, "");
+// The agent's URL, read once per worker (records ask for it on every batch)
+// and again when the options change it.
+let agentPromise = null;
+function agentURL() {
+  if (!agentPromise) {
+    agentPromise = (async () => {
+      const s = await chrome.storage.local.get("agent");
+      if (typeof s.agent === "string") return s.agent.replace(/\/+$/, "");
+      return ((await defaults()).agent || "").replace(/\/+$/, "");
+    })();
+  }
+  return agentPromise;
 }
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area === "local" && changes.agent) {
+    agentPromise = null;
+    tlsCache.clear();
+  }
+});
 
 function tlsTarget(url) {
   try {
@@ -328,7 +342,10 @@ async function fromPage(msg, id) {
   const t = store.tab(tabId);
   switch (msg.type) {
     case "hello": {
-      if (id.frameId === 0 && t.meta.origin !== id.origin) store.setMeta(tabId, { origin: id.origin });
+      if (id.frameId === 0) {
+        newDocument(tabId, id.documentId, id.origin);
+        if (t.meta.origin !== id.origin) store.setMeta(tabId, { origin: id.origin });
+      }
       const [state, files, referer, agent] = await Promise.all([tabState(tabId), filesFor(id.origin), installedReferer(tabId), agentURL()]);
       return { files, tab: { ...state, mode: state.mode || "" }, referer, r12: !!agent };
     }
@@ -493,29 +510,31 @@ chrome.runtime.onConnect.addListener((port) => {
 
 // A navigation starts a new page: its records start afresh unless the panel
 // preserves the log; a new document's runtime reports its own status; the
-// Referer rule goes when the tab leaves the preview origin.
+// Referer rule goes when the tab leaves the preview origin. The browser's
+// commit event and the new document's first messages race (they come by
+// different ways), so this runs once per top-level document, for whichever
+// comes first: the commit, or the new document's hello.
+function newDocument(tabId, documentId, origin) {
+  const t = store.tab(tabId);
+  if (documentId && t.meta.doc === documentId) return;
+  for (const k of [...sentTLS]) if (k.startsWith(tabId + "|")) sentTLS.delete(k);
+  if (t.meta.origin && origin !== t.meta.origin) {
+    chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: ruleIds(tabId) }).catch(() => {});
+  }
+  store.setMeta(tabId, { doc: documentId || "", status: null, off: "", rejected: 0, rejectedLast: "" });
+  if (!t.meta.preserve) clearTab(tabId);
+  else {
+    t.badge = null; // the browser resets a tab's badge on navigation
+    updateBadge(tabId);
+    toPanels(tabId, { type: "status", status: panelStatus(t) });
+  }
+}
+
 chrome.webNavigation && chrome.webNavigation.onCommitted.addListener((d) => {
   if (d.frameId !== 0) return;
-  store.ready.then(() => {
-    const t = store.tabs.get(d.tabId);
-    for (const k of [...sentTLS]) if (k.startsWith(d.tabId + "|")) sentTLS.delete(k);
-    let origin = "";
-    try { origin = new URL(d.url).origin; } catch (e) { origin = ""; }
-    if (!t) {
-      chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: ruleIds(d.tabId) }).catch(() => {});
-      return;
-    }
-    if (t.meta.origin && origin !== t.meta.origin) {
-      chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: ruleIds(d.tabId) }).catch(() => {});
-    }
-    store.setMeta(d.tabId, { status: null, off: "", rejected: 0, rejectedLast: "" });
-    if (!t.meta.preserve) clearTab(d.tabId);
-    else {
-      t.badge = null; // the browser resets a tab's badge on navigation
-      updateBadge(d.tabId);
-      toPanels(d.tabId, { type: "status", status: panelStatus(t) });
-    }
-  });
+  let origin = "";
+  try { origin = new URL(d.url).origin; } catch (e) { origin = ""; }
+  store.ready.then(() => newDocument(d.tabId, d.documentId, origin));
 });
 
 chrome.tabs.onRemoved.addListener((tabId) => {

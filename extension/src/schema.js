@@ -104,7 +104,7 @@ export const STATUS = obj({
   state: oneOf(["loading", "ready", "failed", "off"]), error: text, mode: oneOf([...MODES, ""]), enabled: bool,
   hidden: bool, background: bool, appid: optional(short), version: optional(short), referer: str(300),
   restarts: int(0, 1e9), inFlight: int(0, 1e9), queued: int(0, 1e9), sockets: int(0, 1e9),
-  placement: optional(oneOf(["page", "extension", ""])), calls: optional(int(0, 1e12)),
+  placement: optional(oneOf(["page", "extension", ""])), calls: optional(int(0, 1e12)), memory: optional(int(0, 2 ** 33)),
   problems: list(PROBLEM, LIMITS.problems), timings: optional(obj({})),
 });
 

@@ -6,7 +6,7 @@
 //
 // Storage layout (session storage is readable by the extension's own
 // contexts only, not by content scripts):
-//   meta:<tab>          {origin, preserve, status, off, rejected, first, next}
+//   meta:<tab>          {origin, doc, preserve, status, off, rejected, first, next}
 //   rec:<tab>:<n>       one batch: the records that changed, in order
 //                       (first <= n < next; later batches win by record id)
 // Each batch the runtime sends is one write of its own records (no rewrite
@@ -39,7 +39,7 @@ export class Store {
     let t = this.tabs.get(id);
     if (!t) {
       t = { id, records: new Map(), sizes: new Map(), bytes: 0, batches: 0, writing: Promise.resolve(), badge: null,
-        meta: { origin: "", preserve: false, status: null, off: "", rejected: 0, first: 0, next: 0 } };
+        meta: { origin: "", doc: "", preserve: false, status: null, off: "", rejected: 0, first: 0, next: 0 } };
       this.tabs.set(id, t);
     }
     return t;

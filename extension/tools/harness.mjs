@@ -86,11 +86,11 @@ export function demoConfig(fx, extra = {}) {
 /**
  * startPreview serves demo/preview on http://localhost:PORT, with
  * /fixtures.js describing the fixtures, and the browser tests' own pages
- * (extension/test/pages) under /test/.
+ * (extension/tools/pages) under /test/.
  */
 export function startPreview(fx) {
   const demoDir = path.join(root, "demo/preview");
-  const testDir = path.join(root, "extension/test/pages");
+  const testDir = path.join(root, "extension/tools/pages");
   const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css" };
   const server = createServer((req, res) => {
     const u = new URL(req.url, "http://localhost");

@@ -367,6 +367,7 @@ class Runtime {
       referer: this.referer || "", restarts: this.restarts,
       inFlight: engine.inFlight || 0, queued: engine.queued || 0, sockets: engine.sockets || 0,
       placement: this.engine ? this.engine.placement : "", calls: this.nextId,
+      memory: this.engine && this.engine.exports ? this.engine.exports.memory.buffer.byteLength : 0,
       problems: this.problems || [],
       timings: { ...this.timings },
     };
