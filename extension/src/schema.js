@@ -152,7 +152,14 @@ export const FROM_PAGE = {
 /** What the background sends a tab's bridge, relayed to the runtime. */
 export const TO_PAGE = {
   control: { enabled: bool, mode: optional(oneOf(MODES)), background: bool },
-  tls: { verdict: obj({ host: str(300), port: int(1, 65535), ok: bool, errMsg: text, findings: list(obj({ rule: short, check: short, severity: short, platforms: list(short, 4), message: text, fix: text }), 32), ios: obj({ ok: bool, fails: list(short, 16) }), android: obj({ ok: bool, fails: list(short, 16) }) }) },
+  // An R12 verdict (abi.TLSVerdict; Go writes empty lists as null).
+  tls: {
+    verdict: obj({
+      host: str(300), port: int(1, 65535), ok: bool, errMsg: text,
+      findings: optional(list(obj({ rule: short, check: short, severity: short, platforms: optional(list(short, 4)), message: text, fix: optional(text) }), 32)),
+      ios: obj({ ok: bool, fails: optional(list(short, 16)) }), android: obj({ ok: bool, fails: optional(list(short, 16)) }),
+    }),
+  },
 };
 
 const tabId = int(0, 2 ** 31);

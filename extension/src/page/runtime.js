@@ -96,6 +96,9 @@ function compileEmbedded() {
 
 const MAX_RESTARTS = 5;
 const INIT_TIMEOUT_MS = 10000;
+// The Referer rule (R8) must be in place before calls go out; the round trip
+// takes milliseconds, but a busy or starting service worker can take seconds.
+const REFERER_WAIT_MS = 15000;
 
 
 // Bounds of what a record carries (the bridge refuses longer ones).
@@ -201,7 +204,10 @@ class Runtime {
       // The Referer rule (R8) must be in place before the first call goes
       // out; the background said which one the tab has (a reload keeps it).
       const want = this.enabled && this.mode === "enforce" ? this.referer : "";
-      if (want !== h.referer) await this.request(this.refererMessage());
+      if (want !== h.referer && !(await this.request(this.refererMessage(), REFERER_WAIT_MS))) {
+        // No confirmation: calls would go out without the client's Referer.
+        console.warn("[mpnet] the background did not confirm the Referer rule (R8); calls may go out without it");
+      }
     } catch (e) {
       this.fail(e);
     }
