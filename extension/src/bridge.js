@@ -80,9 +80,9 @@ import { toBase64, fromBase64 } from "./base64.js";
     port: null,
     send(m) {
       if (!this.port) this.open();
-      const data = m.data instanceof Uint8Array ? { b64: toBase64(m.data) } : m.data;
+      const batch = m.batch.map((x) => ({ seq: x.seq, op: x.op, data: x.data instanceof Uint8Array ? { b64: toBase64(x.data) } : x.data }));
       try {
-        this.port.postMessage({ seq: m.seq, op: m.op, data });
+        this.port.postMessage({ batch });
       } catch (e) {
         this.lost("the extension-hosted module's port closed: " + (e && e.message || e));
       }
@@ -90,14 +90,19 @@ import { toBase64, fromBase64 } from "./base64.js";
     open() {
       const p = chrome.runtime.connect({ name: "mpnet-engine" });
       this.port = p;
-      p.onMessage.addListener((a) => {
-        if (!a || !Number.isInteger(a.seq)) return;
-        const answer = { type: "engineAnswer", seq: a.seq };
-        if (a.error) answer.error = { code: String(a.error.code || "host").slice(0, 64), message: String(a.error.message || "").slice(0, 4096) };
-        else if (a.data && typeof a.data.b64 === "string") answer.data = fromBase64(a.data.b64);
-        else if (typeof a.data === "string") answer.data = a.data;
-        else answer.error = { code: "host", message: "the extension-hosted module answered nothing" };
-        port.postMessage(answer);
+      p.onMessage.addListener((m) => {
+        if (!m || !Array.isArray(m.batch)) return;
+        const batch = [];
+        for (const a of m.batch) {
+          if (!a || !Number.isInteger(a.seq)) continue;
+          const answer = { seq: a.seq };
+          if (a.error) answer.error = { code: String(a.error.code || "host").slice(0, 64), message: String(a.error.message || "").slice(0, 4096) };
+          else if (a.data && typeof a.data.b64 === "string") answer.data = fromBase64(a.data.b64);
+          else if (typeof a.data === "string") answer.data = a.data;
+          else answer.error = { code: "host", message: "the extension-hosted module answered nothing" };
+          batch.push(answer);
+        }
+        port.postMessage({ type: "engineAnswer", batch });
       });
       p.onDisconnect.addListener(() => {
         void chrome.runtime.lastError;

@@ -143,9 +143,12 @@ export const FROM_PAGE = {
   },
   // The runtime cannot compile the module (the page's CSP): the engine runs in the extension.
   engineHost: {},
+  // The module's messages for the extension-hosted module, in batches.
   engine: {
-    seq: int(0, Number.MAX_SAFE_INTEGER), op: oneOf(["configure", "check", "step", "body", "debug"]),
-    data: (v, p) => (typeof v === "number" ? int(0, 9)(v, p) : typeof v === "string" ? str(8 << 20)(v, p) : bytes(32 << 20)(v, p)),
+    batch: list(obj({
+      seq: int(0, Number.MAX_SAFE_INTEGER), op: oneOf(["configure", "check", "step", "body", "debug"]),
+      data: (v, p) => (typeof v === "number" ? int(0, 9)(v, p) : typeof v === "string" ? str(8 << 20)(v, p) : bytes(32 << 20)(v, p)),
+    }), 1000),
   },
 };
 

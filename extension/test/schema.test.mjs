@@ -46,10 +46,10 @@ test("the extension's pages name tabs as integers; engine messages carry bounded
   assert.equal(check(FROM_EXTENSION, { type: "getTab", tabId: 3 }).ok, true);
   assert.match(check(FROM_EXTENSION, { type: "getTab", tabId: "3" }).error, /tabId: want an integer/);
   assert.match(check(FROM_EXTENSION, { type: "setTab", tabId: 3, mode: "sleep" }).error, /mode: want one of/);
-  assert.equal(check(FROM_PAGE, { type: "engine", seq: 1, op: "step", data: "{}" }).ok, true);
-  assert.equal(check(FROM_PAGE, { type: "engine", seq: 2, op: "body", data: new Uint8Array(4) }).ok, true);
-  assert.match(check(FROM_PAGE, { type: "engine", seq: 3, op: "eval", data: "{}" }).error, /op: want one of/);
-  assert.match(check(FROM_PAGE, { type: "engine", seq: 4, op: "step", data: {} }).error, /data: want bytes/);
+  const engine = (...batch) => check(FROM_PAGE, { type: "engine", batch });
+  assert.equal(engine({ seq: 1, op: "step", data: "{}" }, { seq: 2, op: "body", data: new Uint8Array(4) }).ok, true);
+  assert.match(engine({ seq: 3, op: "eval", data: "{}" }).error, /batch\[0\]\.op: want one of/);
+  assert.match(engine({ seq: 1, op: "step", data: "{}" }, { seq: 4, op: "step", data: {} }).error, /batch\[1\]\.data: want bytes/);
   // A verdict as Go writes it (empty lists as null) reaches the page.
   const v = { host: "a.example", port: 443, ok: true, errMsg: "", findings: null, ios: { ok: true, fails: null }, android: { ok: true, fails: [] } };
   assert.equal(check(TO_PAGE, { type: "tls", verdict: v }).ok, true);

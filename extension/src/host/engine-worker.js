@@ -1,6 +1,7 @@
 // The worker of the offscreen module host: one MpnetModule instance per
 // page runtime (client), compiled once from the extension's own mpnet.wasm.
-// Each client's messages run in order; a trap is recovered by the loader
+// Each client's messages (batches: those of one task of the page) run in
+// order, answered as one batch; a trap is recovered by the loader
 // (replay, as in the page) and answered as {error: {code: "trap"}} so the
 // runtime fails that call and goes on.
 
@@ -25,11 +26,13 @@ self.onmessage = (e) => {
   }
   let chain = clients.get(client);
   if (!chain) chain = module().then((mod) => MpnetModule.load(mod, { spare: false }));
+  const batch = m && Array.isArray(m.batch) ? m.batch : [];
   const next = chain.then((inst) => {
-    self.postMessage({ client, answer: run(inst, m) });
+    self.postMessage({ client, answer: { batch: batch.map((x) => run(inst, x)) } });
     return inst;
   }, (err) => {
-    self.postMessage({ client, answer: { seq: m && m.seq, error: { code: "host", message: "the extension could not load the module: " + (err && err.message || err) } } });
+    const error = { code: "host", message: "the extension could not load the module: " + (err && err.message || err) };
+    self.postMessage({ client, answer: { batch: batch.map((x) => ({ seq: x && x.seq, error })) } });
     throw err;
   });
   next.catch(() => {});

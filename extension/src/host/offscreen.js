@@ -25,7 +25,7 @@ chrome.runtime.onConnect.addListener((p) => {
   if (p.name !== "mpnet-engine") return;
   const s = p.sender;
   if (!s || s.id !== chrome.runtime.id || !s.tab || ports.size >= MAX_CLIENTS) {
-    p.postMessage({ seq: 0, error: { code: "host", message: ports.size >= MAX_CLIENTS ? `more than ${MAX_CLIENTS} pages use the extension-hosted module at once` : "only the extension's bridge may use the module host" } });
+    p.postMessage({ batch: [{ seq: 0, error: { code: "host", message: ports.size >= MAX_CLIENTS ? `more than ${MAX_CLIENTS} pages use the extension-hosted module at once` : "only the extension's bridge may use the module host" } }] });
     p.disconnect();
     return;
   }

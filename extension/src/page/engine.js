@@ -36,7 +36,7 @@ export const REMOTE_BODY_MAX = 32 << 20;
 /** RemoteEngine: the module's ABI over messages, for a module hosted elsewhere. */
 export class RemoteEngine {
   /**
-   * @param send (msg) posts {seq, op, data} to the host
+   * @param send (batch) posts [{seq, op, data}] to the host
    * @param reconnect () => Promise that resolves once a host is there again
    */
   constructor(send, reconnect, timers) {
@@ -51,13 +51,25 @@ export class RemoteEngine {
     this._restoring = null;
     this._timers = timers;
     this._watch = null;
+    this._out = []; // messages to send at the end of this task, as one batch
+  }
+
+  // _post queues a message; the messages of one task go as one batch (ten
+  // fetches started together cost one round of messages, not ten).
+  _post(m) {
+    this._out.push(m);
+    if (this._out.length === 1) queueMicrotask(() => {
+      const batch = this._out;
+      this._out = [];
+      this._send(batch);
+    });
   }
 
   _request(op, data) {
     return new Promise((resolve, reject) => {
       const seq = ++this._seq;
       this._pending.set(seq, { resolve, reject, op, data, at: this._timers.now() });
-      this._send({ seq, op, data });
+      this._post({ seq, op, data });
       if (!this._watch) this._watch = this._timers.setTimeout(() => this._check(), WATCH_MS);
     });
   }
@@ -113,11 +125,11 @@ export class RemoteEngine {
       for (const [name, data] of replay) {
         const seq = ++this._seq;
         this._pending.set(seq, { resolve() {}, reject() {}, op: name.replace(/^mpnet_/, ""), data, at: this._timers.now() });
-        this._send({ seq, op: name.replace(/^mpnet_/, ""), data });
+        this._post({ seq, op: name.replace(/^mpnet_/, ""), data });
       }
       for (const [seq, p] of pending) {
         p.at = this._timers.now();
-        this._send({ seq, op: p.op, data: p.data });
+        this._post({ seq, op: p.op, data: p.data });
       }
     }, (e) => {
       for (const [seq, p] of pending) {

@@ -180,7 +180,7 @@ class Runtime {
           helloArrived(m);
           return;
         case "engineAnswer":
-          if (this.engine && this.engine.answer) this.engine.answer(m);
+          if (this.engine && this.engine.answer && Array.isArray(m.batch)) for (const a of m.batch) this.engine.answer(a);
           return;
         case "engineLost":
           if (this.engine && this.engine.lost) this.engine.lost(String(m.error || "the extension-hosted module went away"));
@@ -244,7 +244,7 @@ class Runtime {
       if (!v || !v.ok) throw new Error("the extension could not start its module host" + (v && v.error ? ": " + v.error : ""));
     });
     await host();
-    const engine = new RemoteEngine((m) => this.post({ type: "engine", ...m }), host, native);
+    const engine = new RemoteEngine((batch) => this.post({ type: "engine", batch }), host, native);
     this.mark("instantiated");
     return engine;
   }
