@@ -340,6 +340,11 @@ async function validate(files) {
 async function fromPage(msg, id) {
   const { tabId } = id;
   const t = store.tab(tabId);
+  // The top frame's last messages from a page the tab has left (its unload
+  // flush) belong to no list any more.
+  if (msg.type !== "hello" && id.frameId === 0 && id.documentId && t.meta.doc && id.documentId !== t.meta.doc) {
+    return { ok: false, error: "the tab has navigated away from this document" };
+  }
   switch (msg.type) {
     case "hello": {
       if (id.frameId === 0) {
