@@ -3,7 +3,9 @@
 // side and in one run, the decision cost through the module (V8, wazero,
 // native, a pure-JS floor), the page runtime's time to ready, the fetch
 // interception overhead (against no interception, @mswjs/interceptors and
-// a pure-JS floor), `hostsim audit` on a 100,000-entry HAR, and memory.
+// a pure-JS floor), `hostsim audit` on a 100,000-entry HAR, memory, and
+// the per-call cost of the module in the extension (strict-CSP pages)
+// next to the module in the page.
 //
 //   node bench/run.mjs [--quick] [--out DIR]      (default DIR: dist/bench)
 //

@@ -539,7 +539,13 @@ chrome.webNavigation && chrome.webNavigation.onCommitted.addListener((d) => {
   if (d.frameId !== 0) return;
   let origin = "";
   try { origin = new URL(d.url).origin; } catch (e) { origin = ""; }
-  store.ready.then(() => newDocument(d.tabId, d.documentId, origin));
+  // A commit event can arrive after the next document already spoke (a new
+  // tab's initial about:blank, a worker that was starting): only the tab's
+  // current document counts.
+  Promise.all([store.ready, chrome.webNavigation.getFrame({ tabId: d.tabId, frameId: 0 }).catch(() => null)]).then(([, now]) => {
+    if (now && now.documentId && d.documentId && now.documentId !== d.documentId) return;
+    newDocument(d.tabId, d.documentId, origin);
+  });
 });
 
 chrome.tabs.onRemoved.addListener((tabId) => {
