@@ -107,21 +107,20 @@ function refused(tabId, error, count) {
 // Referer. The runtime asks for it once it knows the value; the rule is
 // removed when the tab leaves the preview origin or closes.
 //
-// A shared worker's requests belong to no tab (DNR sees tab -1): a second
-// rule, for requests outside any tab initiated by the preview origin to the
-// same hosts, covers them.
-const SHARED_RULE = 1 << 30;
-const ruleIds = (tabId) => [tabId, SHARED_RULE + tabId];
+// A shared worker's requests belong to no tab (DNR sees tab -1): the rule
+// also covers requests outside any tab initiated by the preview origin, to
+// the same hosts. (One rule per tab, its id the tab's: tab ids use the whole
+// positive int32 range, so no offset is free for a second rule.)
+const ruleIds = (tabId) => [tabId];
 
 async function setReferer(tabId, referer, hosts, origin) {
   let initiator = "";
   try { initiator = new URL(origin).hostname; } catch (e) { initiator = ""; }
-  const rule = (id, tabIds) => ({
-    id, priority: 1,
+  const rules = referer && hosts.length && initiator ? [{
+    id: tabId, priority: 1,
     action: { type: "modifyHeaders", requestHeaders: [{ header: "referer", operation: "set", value: referer }] },
-    condition: { tabIds, requestDomains: hosts, initiatorDomains: [initiator], resourceTypes: ["xmlhttprequest", "websocket", "other"] },
-  });
-  const rules = referer && hosts.length && initiator ? [rule(tabId, [tabId]), rule(SHARED_RULE + tabId, [-1])] : [];
+    condition: { tabIds: [tabId, -1], requestDomains: hosts, initiatorDomains: [initiator], resourceTypes: ["xmlhttprequest", "websocket", "other"] },
+  }] : [];
   await chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: ruleIds(tabId), addRules: rules });
 }
 

@@ -133,7 +133,7 @@ test("with the private port in hand, a page still cannot act on another tab, for
     assert.deepEqual(answers.refererOther, { ok: true });
     assert.deepEqual(await rule(victimTab), victimRule, "the victim tab's Referer rule is unchanged");
     const own = await rule(attackerTab);
-    assert.deepEqual(own.condition.tabIds, [attackerTab]);
+    assert.deepEqual(own.condition.tabIds, [attackerTab, -1], "the tab, and requests outside any tab (shared workers)");
     assert.deepEqual(own.condition.requestDomains, ["valid.mpnet.test"]);
     assert.deepEqual(own.condition.initiatorDomains, ["localhost"]);
     // Records and badge: only the sender's tab.
@@ -194,7 +194,7 @@ test("a content script (the bridge's world) cannot name a tab, use extension-onl
 
 test("the Referer rule is scoped to the configuration's API hosts and goes when the tab leaves the preview origin", async () => {
   const r = await rule(victimTab);
-  assert.deepEqual(r.condition.tabIds, [victimTab]);
+  assert.deepEqual(r.condition.tabIds, [victimTab, -1]);
   assert.ok(r.condition.requestDomains.includes("valid.mpnet.test"), JSON.stringify(r.condition));
   assert.ok(!r.condition.requestDomains.includes("stats.mpnet.test"));
   assert.deepEqual(r.condition.initiatorDomains, ["localhost"]);

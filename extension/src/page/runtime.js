@@ -204,9 +204,10 @@ class Runtime {
       // The Referer rule (R8) must be in place before the first call goes
       // out; the background said which one the tab has (a reload keeps it).
       const want = this.enabled && this.mode === "enforce" ? this.referer : "";
-      if (want !== h.referer && !(await this.request(this.refererMessage(), REFERER_WAIT_MS))) {
+      if (want !== h.referer) {
+        const v = await this.request(this.refererMessage(), REFERER_WAIT_MS);
         // No confirmation: calls would go out without the client's Referer.
-        console.warn("[mpnet] the background did not confirm the Referer rule (R8); calls may go out without it");
+        if (!v || !v.ok) console.warn("[mpnet] the background did not confirm the Referer rule (R8); calls may go out without it" + (v && v.error ? ": " + v.error : ""));
       }
     } catch (e) {
       this.fail(e);
