@@ -183,7 +183,17 @@ const (
 	// EvTLS tells the engine a server's R12 verdict (TLS set): later calls
 	// to that host and port fail as the device would. Hosts replay these
 	// events after a trap even when the engine was idle.
+	// A "tls" event with Server ("host:port") and no TLS says that no
+	// verdict can be had for that server (the host has no source for it,
+	// or its source failed): calls held for it go ahead unjudged by R12.
 	EvTLS = "tls"
+	// EvTLSSource tells the engine that the host can obtain R12 verdicts
+	// (hostsim agent): from then on, in enforce mode, an https/wss call to a
+	// server without a known verdict holds its place (pool slot or socket)
+	// but waits (ActQueue, Reason "tls", Server set) until a "tls" event for
+	// that server arrives, as the device's handshake would; its timeout
+	// keeps running. Hosts replay it after a trap like "tls" events.
+	EvTLSSource = "tlsSource"
 	// EvRedirect tells the engine that a call is being redirected to URL
 	// (one hop; R14): the hop is judged like a call to URL with the call's
 	// API (R1-R5, and an R12 verdict the engine knows for its server); a hop
@@ -233,6 +243,8 @@ type Event struct {
 	// ResponseType is an XHR's responseType ("", "text", "json",
 	// "arraybuffer", "blob", "document").
 	ResponseType string `json:"responseType,omitempty"`
+	// Server is "host:port" for an EvTLS that says no verdict can be had.
+	Server string `json:"server,omitempty"`
 }
 
 // Action types mpnet_step returns.
@@ -240,7 +252,8 @@ const (
 	// ActStart: perform the call now; TimeoutMs/Deadline say when it will be
 	// failed, Headers lists headers to force (the Referer of R8).
 	ActStart = "start"
-	// ActQueue: hold the call; Reason is "pool" (R7) or "background" (R9).
+	// ActQueue: hold the call; Reason is "pool" (R7), "background" (R9) or
+	// "tls" (R12: waiting for its server's verdict, named by Server).
 	ActQueue = "queue"
 	// ActBlock: fail the call at once with ErrMsg (it never starts).
 	ActBlock = "block"
@@ -279,6 +292,9 @@ type Action struct {
 	// allow the call (domain-list violations), for "hosts to add" summaries.
 	List  string `json:"list,omitempty"`
 	Entry string `json:"entry,omitempty"`
+	// Server is the "host:port" whose R12 verdict a call waits for (queue,
+	// reason "tls"): the host asks its source for it and reports a "tls" event.
+	Server string `json:"server,omitempty"`
 }
 
 // StepResult is the output of mpnet_step.

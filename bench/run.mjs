@@ -3,7 +3,9 @@
 // side and in one run, the decision cost through the module (V8, wazero,
 // native, a pure-JS floor), the page runtime's time to ready, the fetch
 // interception overhead (against no interception, @mswjs/interceptors and
-// a pure-JS floor), `hostsim audit` on a 100,000-entry HAR, and memory.
+// a pure-JS floor), `hostsim audit` on a 100,000-entry HAR, memory, and
+// the per-call cost of the module in the extension (strict-CSP pages)
+// next to the module in the page.
 //
 //   node bench/run.mjs [--quick] [--out DIR]      (default DIR: dist/bench)
 //
@@ -24,6 +26,7 @@ import { auditOnce } from "./lib/audit.mjs";
 import { launchPlain, openStack, READY_PROBE, readyMarks, navTiming } from "./lib/browser.mjs";
 import { openStormPages, storm, VARIANTS, MODES } from "./lib/storm.mjs";
 import { jsHeapUsed, linearMemory } from "./lib/memory.mjs";
+import { openPlacementPages, checks, fetches } from "./lib/placement.mjs";
 import { median, summarize } from "./lib/stats.mjs";
 import * as cpu from "./lib/cpu.mjs";
 
@@ -37,6 +40,7 @@ const PLANS = {
     coldTrials: 3, warmTrials: 5,
     stormN: 1000, stormTrials: 3,
     memTrials: 2,
+    placeChecks: 300, placeFetches: 200, placeTrials: 3,
   },
   full: {
     goBenchtime: 20000, goCount: 5,
@@ -45,13 +49,14 @@ const PLANS = {
     coldTrials: 7, warmTrials: 15,
     stormN: 1000, stormTrials: 7,
     memTrials: 3,
+    placeChecks: 1000, placeFetches: 500, placeTrials: 7,
   },
 };
 
-const USAGE = "usage: node bench/run.mjs [--quick] [--out DIR] [--only 1,2,3,4,5]";
+const USAGE = "usage: node bench/run.mjs [--quick] [--out DIR] [--only 1,2,3,4,5,6]";
 
 function parseArgs(argv) {
-  const o = { quick: false, out: path.join(root, "dist/bench"), only: new Set(["1", "2", "3", "4", "5"]) };
+  const o = { quick: false, out: path.join(root, "dist/bench"), only: new Set(["1", "2", "3", "4", "5", "6"]) };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") o.quick = true;
@@ -62,7 +67,7 @@ function parseArgs(argv) {
     else if (a === "--only") {
       // A subset of the measurements, e.g. --only 2,3 (for working on the benchmark itself).
       o.only = new Set(String(argv[++i] || "").split(",").map((x) => x.trim()).filter(Boolean));
-      if (![...o.only].every((x) => /^[1-5]$/.test(x)) || !o.only.size) throw new Error("--only wants a comma-separated list of 1-5");
+      if (![...o.only].every((x) => /^[1-6]$/.test(x)) || !o.only.size) throw new Error("--only wants a comma-separated list of 1-6");
     } else if (a === "-h" || a === "--help") {
       console.log(USAGE + "   (default DIR: dist/bench; see bench/README.md)");
       process.exit(0);
@@ -165,6 +170,28 @@ async function main() {
         log(`2: cold ${t + 1}/${plan.coldTrials}: ready at ${ms(data.cold.ext.at(-1).ready)} (init message at ${ms(data.cold.ext.at(-1).initMsg)}), no-extension DOMContentLoaded ${ms(data.cold.plain.at(-1).dcl)}`);
       }
     } catch (e) { res.error("2 ready (cold)", e); }
+
+    // 6. The module in the page against the module in the extension (a
+    // page whose CSP forbids WebAssembly), in one browser, alternated.
+    if (on(6)) try {
+      const stack = await openStack();
+      const closeStack = cleanup.add(() => stack.close());
+      try {
+        const pages = await openPlacementPages(stack);
+        data.placement = { checks: { page: [], extension: [] }, fetches: { page: [], extension: [] } };
+        for (const name of ["page", "extension"]) {
+          await checks(pages[name], 200);
+          await fetches(pages[name], 100);
+        }
+        for (let t = 0; t < plan.placeTrials; t++) {
+          for (const name of t % 2 ? ["extension", "page"] : ["page", "extension"]) {
+            data.placement.checks[name].push(await checks(pages[name], plan.placeChecks));
+            data.placement.fetches[name].push(await fetches(pages[name], plan.placeFetches));
+          }
+        }
+        log(`6: per check ${median(data.placement.checks.page).toFixed(1)} µs in the page, ${median(data.placement.checks.extension).toFixed(1)} µs in the extension; per fetch ${median(data.placement.fetches.page).toFixed(2)} / ${median(data.placement.fetches.extension).toFixed(2)} ms`);
+      } finally { await closeStack(); }
+    } catch (e) { res.error("6 placement", e); }
 
     // 2 (warm), 3 and 5 share one stack and one browser without the extension.
     if (on(2) || on(3) || on(5)) try {
@@ -418,6 +445,16 @@ function tabulate(res, d, plan) {
     res.add({ id: "memory.linear.active", section: S5, name: "module linear memory, active instance (fresh load)", unit: "MiB", samples: d.mem.active });
     if (d.mem.activeAfterStorm !== undefined) res.add({ id: "memory.linear.activeAfterStorm", section: S5, name: "module linear memory, active instance after the storms", unit: "MiB", samples: [d.mem.activeAfterStorm], comparison: { name: "fresh load", samples: d.mem.active } });
     res.add({ id: "memory.linear.spare", section: S5, name: "module linear memory, spare instance (none: after a trap the runtime instantiates synchronously)", unit: "MiB", samples: d.mem.spare.filter((x) => x !== null) });
+  }
+
+  const S6 = "6. Where the module runs: in the page, or in the extension (a page whose CSP forbids WebAssembly)";
+  if (d.placement) {
+    res.add({ id: "placement.check.extension", section: S6, name: "one mpnet.check() (a module call and its answer), module in the extension (offscreen document, by messages)", unit: "µs",
+      samples: d.placement.checks.extension, comparison: { name: "module in the page", samples: d.placement.checks.page },
+      note: `${plan.placeChecks} sequential mpnet.check() calls per trial on the demo preview, once served with \`Content-Security-Policy: script-src 'self'\`; trials alternate the two pages. Every call's open step waits for one such round trip before it starts; later steps (response, finish) do not hold the call.` });
+    res.add({ id: "placement.fetch.extension", section: S6, name: "one fetch in batches of 10 (the whole call), module in the extension", unit: "ms",
+      samples: d.placement.fetches.extension, comparison: { name: "module in the page", samples: d.placement.fetches.page }, ratioKind: "overhead",
+      note: `${plan.placeFetches} fetches of the valid fixture's /json per trial.` });
   }
 }
 

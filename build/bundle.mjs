@@ -8,6 +8,7 @@
 //        [--agent URL]         a running `hostsim agent` to ask for R12 reports
 //        [--rules FILE]        the rules page (default dist/rules.html, which
 //                              `go run ./build` renders from docs/RULES.md)
+//        [--test-hooks true]   add window.mpnet.test (browser tests only)
 //
 // `go run ./build` calls it; the browser tests call it with their own
 // configuration. Everything the extension runs is bundled by esbuild from
@@ -22,7 +23,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 function parseArgs(argv) {
-  const a = { out: path.join(root, "dist/extension"), wasm: path.join(root, "dist/mpnet.wasm"), rules: path.join(root, "dist/rules.html"), config: [], origin: [], host: [], agent: "" };
+  const a = { out: path.join(root, "dist/extension"), wasm: path.join(root, "dist/mpnet.wasm"), rules: path.join(root, "dist/rules.html"), config: [], origin: [], host: [], agent: "", "test-hooks": "" };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i].replace(/^--/, "");
     const v = argv[++i];
@@ -48,7 +49,16 @@ export async function bundle(opts) {
   mkdirSync(path.join(out, "ui"), { recursive: true });
 
   const common = { bundle: true, minify: false, sourcemap: false, target: "chrome120", logLevel: "warning", legalComments: "none" };
-  await build({ ...common, entryPoints: [path.join(root, "extension/src/page/runtime.js")], outfile: path.join(out, "page.js"), format: "iife" });
+  // The worker client (worker/client.js) travels inside page.js as a
+  // string: the runtime starts the page's workers from a blob: bootstrap
+  // made of it (page/workers.js).
+  const client = await build({
+    ...common, minify: true, entryPoints: [path.join(root, "extension/src/worker/client.js")], format: "iife", globalName: "mpnetWorkerClient", write: false,
+  });
+  await build({
+    ...common, entryPoints: [path.join(root, "extension/src/page/runtime.js")], outfile: path.join(out, "page.js"), format: "iife",
+    define: { MPNET_WORKER_CLIENT: JSON.stringify(client.outputFiles[0].text), MPNET_TEST_HOOKS: opts.testHooks ? "true" : "false" },
+  });
   // wasm.js carries the module's bytes (base64) to the page runtime, which
   // runs right after it in the MAIN world and compiles them at document
   // start: no fetch of the extension's file, no wait for the bridge.
@@ -58,6 +68,11 @@ export async function bundle(opts) {
   writeFileSync(path.join(out, "wasm.js"), `globalThis.__mpnetWasm = function () {/*${readFileSync(opts.wasm).toString("base64")}*/};\n`);
   await build({ ...common, entryPoints: [path.join(root, "extension/src/bridge.js")], outfile: path.join(out, "bridge.js"), format: "iife" });
   await build({ ...common, entryPoints: [path.join(root, "extension/src/background.js")], outfile: path.join(out, "background.js"), format: "esm" });
+  // The module host for pages whose CSP forbids WebAssembly: an offscreen
+  // document and the worker that runs the module instances.
+  await build({ ...common, entryPoints: [path.join(root, "extension/src/host/offscreen.js")], outfile: path.join(out, "offscreen.js"), format: "iife" });
+  await build({ ...common, entryPoints: [path.join(root, "extension/src/host/engine-worker.js")], outfile: path.join(out, "engine-worker.js"), format: "esm" });
+  copyFileSync(path.join(root, "extension/src/host/offscreen.html"), path.join(out, "offscreen.html"));
   const uiDir = path.join(root, "extension/ui");
   const uiEntries = readdirSync(uiDir).filter((f) => f.endsWith(".js") && f !== "lib.js").map((f) => path.join(uiDir, f));
   if (uiEntries.length) {
@@ -157,7 +172,9 @@ function png(w, h, rgba) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  bundle(parseArgs(process.argv.slice(2))).then((out) => console.log(`extension ${path.relative(process.cwd(), out) || out}`), (e) => {
+  const args = parseArgs(process.argv.slice(2));
+  args.testHooks = args["test-hooks"] === "true";
+  bundle(args).then((out) => console.log(`extension ${path.relative(process.cwd(), out) || out}`), (e) => {
     console.error("bundle:", e.message);
     process.exit(1);
   });

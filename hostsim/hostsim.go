@@ -147,7 +147,7 @@ type Instance struct {
 	// Restoring state after a trap.
 	config []byte            // the last configure message that succeeded (not dry runs)
 	replay [][]byte          // step messages since the engine was last idle
-	sticky map[string][]byte // "tls" step messages by host:port: engine knowledge that outlives idleness
+	sticky map[string][]byte // "tls" and "tlsSource" step messages by server: engine knowledge that outlives idleness
 
 	// replayLost is set when the replay log outgrew MaxReplay: a restart
 	// then restores the configuration but not the calls in flight.
@@ -356,7 +356,7 @@ func (i *Instance) Raw(ctx context.Context, export string, msg []byte) ([]byte, 
 	return i.raw(ctx, export, msg, false)
 }
 
-// raw is Raw; plain says msg is a step event known to carry no TLS verdict
+// raw is Raw; plain says msg is a step event known to carry no R12 knowledge
 // (Step wrote it), which spares remember decoding it again.
 func (i *Instance) raw(ctx context.Context, export string, msg []byte, plain bool) ([]byte, error) {
 	if len(export) < 6 || export[:6] != "mpnet_" {
@@ -396,12 +396,28 @@ func (i *Instance) remember(export string, msg, out []byte, plain bool) {
 			Type string          `json:"type"`
 			TLS  *abi.TLSVerdict `json:"tls"`
 		}
+		// What the engine knows about R12 outlives idleness: verdicts, the
+		// servers none can be had for, and that a source of verdicts exists.
 		var fast abi.Event // events the fast decoder takes carry no verdict
-		if !plain && !wire.DecodeEvent(msg, &fast) && json.Unmarshal(msg, &ev) == nil && ev.Type == abi.EvTLS && ev.TLS != nil {
+		sticky := ""
+		if !plain {
+			if wire.DecodeEvent(msg, &fast) {
+				if fast.Type == abi.EvTLSSource {
+					sticky = "source"
+				} else if fast.Type == abi.EvTLS && fast.Server != "" {
+					sticky = "none " + fast.Server
+				}
+			} else if json.Unmarshal(msg, &ev) == nil && ev.Type == abi.EvTLS && ev.TLS != nil {
+				sticky = fmt.Sprintf("%s:%d", ev.TLS.Host, ev.TLS.Port)
+			}
+		}
+		if sticky != "" {
 			if i.sticky == nil {
 				i.sticky = map[string][]byte{}
 			}
-			i.sticky[fmt.Sprintf("%s:%d", ev.TLS.Host, ev.TLS.Port)] = bytes.Clone(msg)
+			if _, known := i.sticky[sticky]; known || len(i.sticky) < 2*MaxReplay {
+				i.sticky[sticky] = bytes.Clone(msg)
+			}
 			return
 		}
 		if idleAnswer(out) {
@@ -462,7 +478,9 @@ func (i *Instance) Step(ctx context.Context, ev abi.Event) (abi.StepResult, erro
 		err := i.do(ctx, "mpnet_step", ev, &r)
 		return r, err
 	}
-	out, err := i.raw(ctx, "mpnet_step", msg, true)
+	// R12 knowledge (a "tls" event without a verdict, "tlsSource") is kept
+	// apart from the replay log: remember reads those messages itself.
+	out, err := i.raw(ctx, "mpnet_step", msg, ev.Type != abi.EvTLS && ev.Type != abi.EvTLSSource)
 	if err != nil {
 		return r, err
 	}

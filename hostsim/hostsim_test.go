@@ -202,6 +202,30 @@ func TestTrapReplacesInstance(t *testing.T) {
 	}
 }
 
+// TestTrapKeepsR12Knowledge checks that what the engine knows about R12
+// beyond verdicts (that a source of verdicts exists, servers none can be had
+// for) outlives idleness and a trap, as verdicts do.
+func TestTrapKeepsR12Knowledge(t *testing.T) {
+	ctx := context.Background()
+	inst := configured(t, demoConfig)
+	for _, ev := range []abi.Event{{Type: abi.EvTLSSource, At: 0}, {Type: abi.EvTLS, At: 0, Server: "api.example.com:9443"}} {
+		if _, err := inst.Step(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := inst.Debug(ctx, 2); err == nil {
+		t.Fatal("no trap")
+	}
+	r, err := inst.Step(ctx, abi.Event{Type: "open", At: 1, ID: 1, API: "request", URL: "https://api.example.com:7443/"})
+	if err != nil || len(r.Actions) != 1 || r.Actions[0].Type != "queue" || r.Actions[0].Reason != "tls" || r.Actions[0].Server != "api.example.com:7443" {
+		t.Fatalf("the verdict source was lost after the restart: %v %+v", err, r.Actions)
+	}
+	r, err = inst.Step(ctx, abi.Event{Type: "open", At: 2, ID: 2, API: "request", URL: "https://api.example.com:9443/"})
+	if err != nil || len(r.Actions) != 1 || r.Actions[0].Type != "start" {
+		t.Fatalf("a server without a verdict was waited for again after the restart: %v %+v", err, r.Actions)
+	}
+}
+
 // TestModuleRefusesOtherABI checks that a module speaking another ABI
 // version, or not an mpnet module at all, is refused with a clear error.
 func TestModuleRefusesOtherABI(t *testing.T) {

@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -27,6 +28,7 @@ const (
 	stDeferred                  // made while in the background (R9)
 	stRunning                   // started; for sockets: connecting
 	stOpen                      // socket connected: its connect timeout is over
+	stHandshake                 // started (holds its slot) but waiting for its server's R12 verdict
 )
 
 type call struct {
@@ -43,7 +45,8 @@ type call struct {
 	deadline  int64  // 0: none
 	interrupt int64  // 0: none
 	headers   map[string]string
-	gone      bool // removed from the engine
+	server    string // "host:port" whose R12 verdict the call needs before it starts ("" none)
+	gone      bool   // removed from the engine
 }
 
 // timer is a heap entry; it is stale (skipped) once the call's deadline or
@@ -172,7 +175,15 @@ type Engine struct {
 	acts     []abi.Action
 	headers  map[string]string         // the forced headers (R8), shared by every call
 	tls      map[string]abi.TLSVerdict // R12 verdicts by "host:port"
+	// tlsSource: the host can obtain R12 verdicts, so calls to servers
+	// without one wait for it (EvTLSSource); noTLS: servers for which the
+	// host said no verdict can be had.
+	tlsSource bool
+	noTLS     map[string]bool
 }
+
+// maxTLS bounds the R12 knowledge an engine keeps (verdicts and servers without one).
+const maxTLS = 10000
 
 // forced returns the headers every call must carry (R8), built once per configuration.
 func (e *Engine) forced() map[string]string {
@@ -266,10 +277,16 @@ func (e *Engine) validate(ev *abi.Event) error {
 			return bad("url is %d bytes long, at most %d", len(ev.URL), maxURLInEvent)
 		}
 	case abi.EvTLS:
-		if ev.TLS == nil || ev.TLS.Host == "" || ev.TLS.Port <= 0 || ev.TLS.Port > 65535 {
+		if ev.TLS == nil {
+			if _, ok := serverKey(ev.Server); !ok {
+				return bad("tls needs a verdict with host and port, or the server (\"host:port\") no verdict can be had for")
+			}
+			break
+		}
+		if ev.TLS.Host == "" || ev.TLS.Port <= 0 || ev.TLS.Port > 65535 {
 			return bad("tls needs a verdict with host and port")
 		}
-	case abi.EvHide, abi.EvShow, abi.EvTick, abi.EvReset:
+	case abi.EvHide, abi.EvShow, abi.EvTick, abi.EvReset, abi.EvTLSSource:
 	case "":
 		return bad("event has no type")
 	default:
@@ -326,7 +343,7 @@ func (e *Engine) Step(ev abi.Event) (abi.StepResult, error) {
 		if !e.hidden {
 			e.hidden = true
 			for _, c := range e.calls {
-				if c.pool && (c.st == stRunning || c.st == stQueued) {
+				if c.pool && (c.st == stRunning || c.st == stQueued || c.st == stHandshake) {
 					e.setInterrupt(c, e.now+BackgroundMs)
 				}
 			}
@@ -344,14 +361,12 @@ func (e *Engine) Step(ev abi.Event) (abi.StepResult, error) {
 			e.compactTimers()
 		}
 	case abi.EvTLS:
-		if e.tls == nil {
-			e.tls = map[string]abi.TLSVerdict{}
-		}
-		if len(e.tls) < 10000 {
-			e.tls[tlsKey(ev.TLS.Host, ev.TLS.Port)] = *ev.TLS
-		}
+		e.learnTLS(&ev)
+	case abi.EvTLSSource:
+		e.tlsSource = true
 	case abi.EvReset:
-		*e = Engine{cfg: e.cfg, judger: e.judger, calls: map[int64]*call{}, now: e.now, seq: e.seq, acts: e.acts, tls: e.tls}
+		*e = Engine{cfg: e.cfg, judger: e.judger, calls: map[int64]*call{}, now: e.now, seq: e.seq, acts: e.acts, tls: e.tls,
+			tlsSource: e.tlsSource, noTLS: e.noTLS}
 	}
 	return e.result(), nil
 }
@@ -426,6 +441,9 @@ func (e *Engine) open(ev *abi.Event) {
 		opened: e.now, timeoutMs: d.TimeoutMs, source: source}
 	if e.enforcing() {
 		c.headers = e.forced()
+		if e.tlsSource {
+			c.server = e.tlsServer(ev.API, ev.URL)
+		}
 	}
 	e.calls[c.id] = c
 	if !e.cfg.TimeoutFromStart {
@@ -514,21 +532,115 @@ func tlsKey(host string, port int) string {
 	return strings.ToLower(strings.Trim(host, "[]")) + ":" + strconv.Itoa(port)
 }
 
-// tlsVerdict finds the R12 verdict for a call's server, if the host told one.
-func (e *Engine) tlsVerdict(api, raw string) (abi.TLSVerdict, bool) {
-	if len(e.tls) == 0 || (!isPool(api) && api != "connectSocket") {
-		return abi.TLSVerdict{}, false
+// serverOf returns the "host:port" key of a call's TLS server: pool and
+// socket APIs on https/wss URLs only.
+func serverOf(api, raw string) (string, bool) {
+	if !isPool(api) && api != "connectSocket" {
+		return "", false
 	}
 	u, err := urlhost.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "wss") {
-		return abi.TLSVerdict{}, false
+		return "", false
 	}
 	port := u.Port
 	if port < 0 {
 		port = 443
 	}
-	v, ok := e.tls[tlsKey(u.Host.Name, port)]
+	return tlsKey(u.Host.Name, port), true
+}
+
+// serverKey normalises a "host:port" a host sent (IPv6 hosts with or
+// without brackets) to the engine's key.
+func serverKey(s string) (string, bool) {
+	i := strings.LastIndexByte(s, ':')
+	if i <= 0 || len(s) > 300 {
+		return "", false
+	}
+	port, err := strconv.Atoi(s[i+1:])
+	if err != nil || port <= 0 || port > 65535 {
+		return "", false
+	}
+	return tlsKey(s[:i], port), true
+}
+
+// tlsVerdict finds the R12 verdict for a call's server, if the host told one.
+func (e *Engine) tlsVerdict(api, raw string) (abi.TLSVerdict, bool) {
+	if len(e.tls) == 0 {
+		return abi.TLSVerdict{}, false
+	}
+	key, ok := serverOf(api, raw)
+	if !ok {
+		return abi.TLSVerdict{}, false
+	}
+	v, ok := e.tls[key]
 	return v, ok
+}
+
+// tlsServer returns the server a call must wait for before it starts: its
+// https/wss server when no verdict (and no "none to be had") is known yet.
+func (e *Engine) tlsServer(api, raw string) string {
+	key, ok := serverOf(api, raw)
+	if !ok || e.noTLS[key] {
+		return ""
+	}
+	if _, known := e.tls[key]; known {
+		return ""
+	}
+	return key
+}
+
+// learnTLS keeps what a "tls" event says about a server and lets the calls
+// waiting for it go on: failed with the device's errMsg when the verdict
+// fails (enforce mode), otherwise started.
+func (e *Engine) learnTLS(ev *abi.Event) {
+	var key string
+	var v *abi.TLSVerdict
+	if ev.TLS != nil {
+		v = ev.TLS
+		key = tlsKey(v.Host, v.Port)
+		if e.tls == nil {
+			e.tls = map[string]abi.TLSVerdict{}
+		}
+		if len(e.tls) < maxTLS {
+			e.tls[key] = *v
+		}
+	} else {
+		key, _ = serverKey(ev.Server)
+		if e.noTLS == nil {
+			e.noTLS = map[string]bool{}
+		}
+		if len(e.noTLS) < maxTLS {
+			e.noTLS[key] = true
+		}
+	}
+	var held []*call
+	for _, c := range e.calls {
+		if c.st == stHandshake && c.server == key {
+			held = append(held, c)
+		}
+	}
+	if len(held) == 0 {
+		return
+	}
+	sort.Slice(held, func(i, j int) bool { return held[i].seq < held[j].seq })
+	failed := false
+	for _, c := range held {
+		c.server = ""
+		if v == nil {
+			e.report(c, "R12", "warning", fmt.Sprintf("[R12] no certificate and TLS verdict could be had for %s: the call went ahead without the R12 check", key),
+				"make sure hostsim agent is running and the host is in the configuration's domain lists")
+		} else if errMsg, msg, fix, bad := e.tlsFailure(c.api, c.url); bad {
+			e.remove(c)
+			e.emit(abi.Action{Type: abi.ActFail, ID: c.id, API: c.api, Rule: "R12", ErrMsg: errMsg, Message: msg, Fix: fix, At: e.now})
+			failed = true
+			continue
+		}
+		c.st = stRunning
+		e.emitStart(c)
+	}
+	if failed {
+		e.pump()
+	}
 }
 
 // entryIfListed returns the entry to add for an R2 violation on a domain,
@@ -574,6 +686,14 @@ func (e *Engine) place(c *call) {
 }
 
 func (e *Engine) start(c *call) {
+	if c.server != "" {
+		// A call that waited in a queue while its server's verdict came in.
+		if errMsg, msg, fix, bad := e.tlsFailure(c.api, c.url); bad {
+			e.forget(c)
+			e.emit(abi.Action{Type: abi.ActFail, ID: c.id, API: c.api, Rule: "R12", ErrMsg: errMsg, Message: msg, Fix: fix, At: e.now})
+			return
+		}
+	}
 	c.st = stRunning
 	if c.pool {
 		e.running++
@@ -587,6 +707,19 @@ func (e *Engine) start(c *call) {
 	if e.hidden && c.pool {
 		e.setInterrupt(c, e.now+BackgroundMs)
 	}
+	if c.server != "" && e.tlsServer(c.api, c.url) != "" {
+		// The first call to a server without a verdict holds its place, as
+		// the device's handshake would, until the host reports the verdict.
+		c.st = stHandshake
+		e.emit(abi.Action{Type: abi.ActQueue, ID: c.id, API: c.api, Reason: "tls", Rule: "R12", Server: c.server, At: e.now,
+			Message: fmt.Sprintf("[R12] waiting for the certificate and TLS verdict on %s, as the device's handshake would: the call goes on once it is known", c.server)})
+		return
+	}
+	c.server = ""
+	e.emitStart(c)
+}
+
+func (e *Engine) emitStart(c *call) {
 	e.emit(abi.Action{Type: abi.ActStart, ID: c.id, API: c.api, TimeoutMs: c.timeoutMs, Deadline: c.deadline, Headers: c.headers, At: e.now})
 }
 
@@ -604,7 +737,7 @@ func (e *Engine) pump() {
 // remove drops a call from every structure, releasing its slot.
 func (e *Engine) remove(c *call) {
 	switch c.st {
-	case stRunning, stOpen:
+	case stRunning, stOpen, stHandshake:
 		if c.pool {
 			e.running--
 		}

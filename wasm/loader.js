@@ -84,6 +84,56 @@ function initialize({ instance, stderr, wasi }) {
   return { instance, stderr };
 }
 
+/**
+ * Journal keeps what a fresh instance needs to be put back in the state of
+ * one that died: the last configuration, what the engine knows about R12
+ * ("tls" verdicts, servers none can be had for, "tlsSource"), which outlives
+ * idleness, and the step events since the engine was last idle (no call in
+ * flight, queued or open, foreground). The policy is deterministic, so
+ * replaying them restores the engine exactly. MpnetModule uses it after a
+ * trap; the page runtime's remote engine after it lost its host.
+ */
+export class Journal {
+  constructor() {
+    this.config = null; // last successful configure message (text)
+    this.replay = []; // step messages since the engine was last idle; null once MAX_REPLAY was passed
+    this.sticky = new Map(); // R12 knowledge by server
+  }
+
+  /** remember records one call: its name, the message text (msg the parsed message when the caller has it) and the parsed answer. */
+  remember(name, text, msg, answer) {
+    if (!answer || answer.error) return;
+    if (name === "mpnet_configure") {
+      if (!msg) msg = JSON.parse(text);
+      if (!msg.dryRun && answer.ok) this.config = text;
+    } else if (name === "mpnet_step") {
+      if (!msg) msg = JSON.parse(text);
+      const sticky = msg.type === "tlsSource" ? "source" : msg.type !== "tls" ? "" : msg.tls ? `${msg.tls.host}:${msg.tls.port}` : `none ${msg.server}`;
+      if (sticky) {
+        if (this.sticky.has(sticky) || this.sticky.size < 2 * MAX_REPLAY) this.sticky.set(sticky, text);
+        return;
+      }
+      if (answer.inFlight === 0 && answer.queued === 0 && answer.sockets === 0 && !answer.hidden) this.replay = [];
+      else if (this.replay && this.replay.length < MAX_REPLAY) this.replay.push(text);
+      // Past MAX_REPLAY events without an idle moment the log is dropped: a
+      // restart then restores the configuration but not the calls in flight.
+      else this.replay = null;
+    }
+  }
+
+  /** messages lists what to send a fresh instance, in order: [export name, message text]. */
+  messages() {
+    const out = [];
+    if (this.config) out.push(["mpnet_configure", this.config]);
+    for (const ev of this.sticky.values()) out.push(["mpnet_step", ev]);
+    for (const ev of this.replay || []) out.push(["mpnet_step", ev]);
+    return out;
+  }
+
+  /** restored says the messages were sent: calls lost with a dropped log start afresh. */
+  restored() { if (!this.replay) this.replay = []; }
+}
+
 /** One simulated mini program running in its own instance of the module. */
 export class MpnetModule {
   /**
@@ -101,9 +151,7 @@ export class MpnetModule {
     this.module = module;
     this.restarts = 0;
     this.onTrap = null;
-    this._config = null; // last successful configure message (bytes)
-    this._replay = []; // step messages since the engine was last idle
-    this._sticky = new Map(); // "tls" step messages by host:port (outlive idleness)
+    this.journal = new Journal();
     this._spare = null;
     this._use(first);
   }
@@ -235,32 +283,12 @@ export class MpnetModule {
 
   _restore() {
     this._start();
-    if (this._config) this._call("mpnet_configure", this._config);
-    for (const ev of this._sticky.values()) this._call("mpnet_step", ev);
-    for (const ev of this._replay || []) this._call("mpnet_step", ev);
-    if (!this._replay) this._replay = []; // the calls in flight were lost with the log
+    for (const [name, msg] of this.journal.messages()) this._call(name, msg);
+    this.journal.restored();
   }
 
-  // _remember keeps what a restart needs: the message text (msg the parsed
-  // message when the caller has it) and the parsed answer.
-  _remember(name, text, msg, answer) {
-    if (!answer || answer.error) return;
-    if (name === "mpnet_configure") {
-      if (!msg) msg = JSON.parse(text);
-      if (!msg.dryRun && answer.ok) this._config = text;
-    } else if (name === "mpnet_step") {
-      if (!msg) msg = JSON.parse(text);
-      if (msg.type === "tls" && msg.tls) {
-        this._sticky.set(`${msg.tls.host}:${msg.tls.port}`, text);
-        return;
-      }
-      if (answer.inFlight === 0 && answer.queued === 0 && answer.sockets === 0 && !answer.hidden) this._replay = [];
-      else if (this._replay && this._replay.length < MAX_REPLAY) this._replay.push(text);
-      // Past MAX_REPLAY events without an idle moment the log is dropped: a
-      // restart then restores the configuration but not the calls in flight.
-      else this._replay = null;
-    }
-  }
+  // _remember keeps what a restart needs (see Journal).
+  _remember(name, text, msg, answer) { this.journal.remember(name, text, msg, answer); }
 
   _json(name, msg) {
     const text = typeof msg === "string" ? msg : JSON.stringify(msg);

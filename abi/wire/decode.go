@@ -321,6 +321,9 @@ func DecodeEvent(msg []byte, ev *abi.Event) bool {
 		case "responseType":
 			ev.ResponseType, ok = s.str()
 			return 32768, ok
+		case "server":
+			ev.Server, ok = s.str()
+			return 65536, ok
 		}
 		return 0, false
 	})
@@ -373,6 +376,7 @@ func AppendEvent(dst []byte, ev *abi.Event) (out []byte, ok bool) {
 	o.strOmit("body", ev.Body)
 	o.strOmit("contentType", ev.ContentType)
 	o.strOmit("responseType", ev.ResponseType)
+	o.strOmit("server", ev.Server)
 	return o.close(), true
 }
 
@@ -483,6 +487,9 @@ func (s *scanner) action(a *abi.Action) bool {
 		case "entry":
 			a.Entry, ok = s.str()
 			return 1 << 16, ok
+		case "server":
+			a.Server, ok = s.str()
+			return 1 << 17, ok
 		}
 		return 0, false
 	})

@@ -243,6 +243,7 @@ func AppendAction(dst []byte, a *abi.Action) []byte {
 	o.strOmit("severity", a.Severity)
 	o.strOmit("list", a.List)
 	o.strOmit("entry", a.Entry)
+	o.strOmit("server", a.Server)
 	return o.close()
 }
 

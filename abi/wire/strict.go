@@ -481,6 +481,8 @@ func (d *sdec) event(ev *abi.Event) {
 				ev.TLS = &abi.TLSVerdict{}
 			}
 			d.tlsVerdict(ev.TLS)
+		case "server":
+			d.str(k, &ev.Server)
 		default:
 			return false
 		}

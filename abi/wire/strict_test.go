@@ -45,7 +45,7 @@ func caseVariant(msg []byte) bool {
 		source invalid now error versions chain cipherSuite forwardSecret hostnameMatch hostnameError trusted trustError rootsSource
 		issuerSent issuerIsRoot ocspStapled scts supported subject issuer dnsNames ips notBefore notAfter selfSigned isCA
 		signatureAlgorithm keyType keyBits aiaIssuers ocspServers sha256 ciphers partial trustFault alpn noSNI sameCert subject
-		extKeyUsage noExtKeyUsage clients judged protocol note`)
+		extKeyUsage noExtKeyUsage clients judged protocol note server`)
 	dec := json.NewDecoder(bytes.NewReader(msg))
 	for {
 		tok, err := dec.Token()
@@ -119,7 +119,7 @@ func TestStrictDecodersReadWhatEncodingJSONWrites(t *testing.T) {
 	r := rand.New(rand.NewSource(9))
 	for i := 0; i < 500; i++ {
 		ev := abi.Event{Type: rstr(r), At: int64(r.Intn(1 << 40)), ID: int64(r.Intn(100)), API: rstr(r), URL: rstr(r), Method: rstr(r),
-			Timeout: int64(r.Intn(1000)) - 10, Headers: rstrs(r), Status: r.Intn(600)}
+			Timeout: int64(r.Intn(1000)) - 10, Headers: rstrs(r), Status: r.Intn(600), Server: rstr(r)}
 		if r.Intn(3) == 0 {
 			ev.TLS = &abi.TLSVerdict{Host: rstr(r), Port: r.Intn(65536), OK: r.Intn(2) == 0, IOS: abi.PlatformResult{OK: true, Fails: rstrs(r)},
 				Findings: []abi.TLSFinding{{Rule: "R12", Check: rstr(r), Severity: rstr(r), Platforms: rstrs(r), Message: rstr(r), Fix: rstr(r)}}, ErrMsg: rstr(r),

@@ -60,7 +60,7 @@ func rint(r *rand.Rand) int64 {
 func raction(r *rand.Rand, str func(*rand.Rand) string) abi.Action {
 	return abi.Action{Type: str(r), ID: rint(r), API: str(r), Rule: str(r), ErrMsg: str(r), Reason: str(r),
 		Position: int(rint(r)), TimeoutMs: rint(r), Deadline: rint(r), At: rint(r), Message: str(r), Console: str(r),
-		Fix: str(r), Severity: str(r), List: str(r), Entry: str(r)}
+		Fix: str(r), Severity: str(r), List: str(r), Entry: str(r), Server: str(r)}
 }
 
 func rwarnings(r *rand.Rand) []abi.Warning {
@@ -102,7 +102,7 @@ func TestEncodersMatchEncodingJSON(t *testing.T) {
 		res.NextWake, res.InFlight, res.Queued, res.Sockets, res.Hidden = rint(r), int(rint(r)), int(rint(r)), int(rint(r)), r.Intn(2) == 0
 		same(t, AppendStepResult(nil, &res), res)
 
-		ev := abi.Event{Type: rstr(r), At: rint(r), ID: rint(r), API: rstr(r), URL: rstr(r), Method: rstr(r), Timeout: rint(r), Status: int(rint(r))}
+		ev := abi.Event{Type: rstr(r), At: rint(r), ID: rint(r), API: rstr(r), URL: rstr(r), Method: rstr(r), Timeout: rint(r), Status: int(rint(r)), Server: rstr(r)}
 		if r.Intn(2) == 0 {
 			ev.Headers = []string{rstr(r), rstr(r)}
 		}

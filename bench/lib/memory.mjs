@@ -18,14 +18,10 @@ export async function jsHeapUsed(page) {
 /** linearMemory answers the module instances' linear memory in MiB: {active, spare}. */
 export async function linearMemory(page) {
   // The page runtime keeps no spare instance (trap recovery instantiates
-  // synchronously), so spare is 0 unless a loader made one.
+  // synchronously), so spare is 0; mpnet.status().memory is the in-page
+  // instance's linear memory in bytes.
   return page.evaluate(() => {
-    const rt = window.__mpnetRuntime;
-    const m = rt && rt.module;
-    const spare = m && m._spare && m._spare.instance.exports.memory.buffer.byteLength;
-    return {
-      active: m ? m.exports.memory.buffer.byteLength / 2 ** 20 : null,
-      spare: spare ? spare / 2 ** 20 : 0,
-    };
+    const st = window.mpnet && window.mpnet.status();
+    return { active: st && st.memory ? st.memory / 2 ** 20 : null, spare: 0 };
   });
 }

@@ -55,8 +55,8 @@ export async function openStormPages(stack, plain) {
 export function storm(page, { n, mode, sample = false }) {
   return page.evaluate(async ({ n, mode, sample }) => {
     const url = String(window.FIXTURES.valid).replace(/\/$/, "") + "/json";
-    const rt = window.__mpnetRuntime;
-    const opened0 = rt ? rt.nextId : 0;
+    const opened = () => (window.mpnet ? window.mpnet.status().calls : 0);
+    const opened0 = opened();
     let maxQueued = 0;
     let maxInFlight = 0;
     let timer = null;
@@ -80,6 +80,6 @@ export function storm(page, { n, mode, sample = false }) {
     }
     const ms = performance.now() - t0;
     if (timer) clearInterval(timer);
-    return { ms, bytes, opened: rt ? rt.nextId - opened0 : null, maxQueued, maxInFlight };
+    return { ms, bytes, opened: window.mpnet ? opened() - opened0 : null, maxQueued, maxInFlight };
   }, { n, mode, sample });
 }

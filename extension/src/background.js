@@ -1,17 +1,31 @@
 // The background service worker: per-origin configuration, per-tab state
 // (enabled, mode, simulated background), the fixed Referer as a
-// declarativeNetRequest session rule scoped to the preview tab (R8), the
-// call records behind the DevTools panel, and the toolbar badge.
+// declarativeNetRequest session rule scoped to the preview tab and the
+// configuration's API hosts (R8), the call records behind the DevTools panel
+// (kept in session storage through the worker's restarts, store.js), the
+// toolbar badge, R12 verdicts from hostsim agent, and the offscreen document
+// that hosts the module for pages whose CSP forbids WebAssembly.
+//
+// Who may say what (docs/RATIONALE.md, "Threat model"): content scripts
+// speak for the page they run in, which is untrusted; their tab, frame and
+// origin come from `sender`, never from the message, and they may only
+// send FROM_PAGE messages about their own tab. The extension's own pages
+// (popup, options, panel: sender.origin is this extension's) may name a
+// tab and change its state. Every message is checked against schema.js
+// first; anything else is refused.
 
 import { MpnetModule } from "../../wasm/loader.js";
 import { initHops, enrichHops, forgetHops } from "./hops.js";
 import { isTeamMessage, teamMessage, teamFiles, teamRecords } from "./team.js"; // the team service (team.js)
+import { check, FROM_PAGE, FROM_EXTENSION, FROM_PANEL, str, int } from "./schema.js";
+import { Store } from "./store.js";
 
-const MAX_RECORDS = 5000;
 const DEFAULT_TAB = { enabled: true, mode: "", background: false };
+const SELF = new URL(chrome.runtime.getURL("/")).origin; // chrome-extension://<id>
 
-// tabId -> {records: Map, status, preserve, origin}
-const tabs = new Map();
+// Records, status and badge of every tab; restored from session storage
+// when the worker starts again.
+const store = new Store(chrome.storage.session);
 // tabId -> Set<Port>
 const panels = new Map();
 
@@ -26,15 +40,6 @@ function defaults() {
 async function settings() {
   const s = await chrome.storage.local.get(["origins"]);
   return { origins: s.origins || {} };
-}
-
-function tabInfo(tabId) {
-  let t = tabs.get(tabId);
-  if (!t) {
-    t = { records: new Map(), status: null, preserve: false, origin: "", tls: new Map() };
-    tabs.set(tabId, t);
-  }
-  return t;
 }
 
 async function tabState(tabId) {
@@ -59,16 +64,68 @@ async function filesFor(origin) {
   return d.files || [];
 }
 
-// The Referer rule (R8): every request of the preview tab carries the
-// client's fixed Referer. The runtime asks for it once it knows the value.
-async function setReferer(tabId, referer) {
-  const rules = referer ? [{
-    id: tabId,
-    priority: 1,
+// ------------------------------------------------------------- identity
+
+/**
+ * who says who sent a message, from the browser's sender only: this
+ * extension's own pages ({extension: true}), or a content script of this
+ * extension in a tab ({tabId, frameId, origin}); null for anything else.
+ */
+function who(sender) {
+  if (!sender || sender.id !== chrome.runtime.id) return null;
+  if (sender.origin === SELF || (!sender.origin && typeof sender.url === "string" && sender.url.startsWith(SELF + "/"))) return { extension: true };
+  if (sender.tab && Number.isInteger(sender.tab.id) && sender.tab.id >= 0) {
+    let origin = sender.origin || "";
+    if (!origin) {
+      try { origin = new URL(sender.url).origin; } catch (e) { origin = ""; }
+    }
+    return { tabId: sender.tab.id, frameId: sender.frameId || 0, documentId: sender.documentId || "", origin };
+  }
+  return null;
+}
+
+// A content script may send these (the bridge's hello and what it relays).
+const FROM_CONTENT = {
+  hello: { url: str(8192) },
+  records: FROM_PAGE.records, status: FROM_PAGE.status, resource: FROM_PAGE.resource,
+  referer: FROM_PAGE.referer, tlsVerdict: FROM_PAGE.tlsVerdict, engineHost: FROM_PAGE.engineHost,
+  // The bridge's own report of what it refused from the page.
+  refused: { count: int(0, 2 ** 31), last: str(4096) },
+};
+
+// refused counts and reports a message a tab's page sent that was not
+// valid: the panel says so (a page script tampering with mpnet's channel).
+function refused(tabId, error, count) {
+  console.warn("[mpnet] refused a message from tab " + tabId + ": " + error);
+  if (tabId === undefined) return;
+  const t = store.tab(tabId);
+  const n = count !== undefined ? Math.max(count, t.meta.rejected || 0) : (t.meta.rejected || 0) + 1;
+  store.setMeta(tabId, { rejected: n, rejectedLast: error.slice(0, 300) });
+  toPanels(tabId, { type: "status", status: panelStatus(t) });
+}
+
+// ------------------------------------------------------------- R8 Referer
+
+// The Referer rule (R8): requests of the preview tab to the configuration's
+// API hosts, initiated by the preview origin, carry the client's fixed
+// Referer. The runtime asks for it once it knows the value; the rule is
+// removed when the tab leaves the preview origin or closes.
+//
+// A shared worker's requests belong to no tab (DNR sees tab -1): the rule
+// also covers requests outside any tab initiated by the preview origin, to
+// the same hosts. (One rule per tab, its id the tab's: tab ids use the whole
+// positive int32 range, so no offset is free for a second rule.)
+const ruleIds = (tabId) => [tabId];
+
+async function setReferer(tabId, referer, hosts, origin) {
+  let initiator = "";
+  try { initiator = new URL(origin).hostname; } catch (e) { initiator = ""; }
+  const rules = referer && hosts.length && initiator ? [{
+    id: tabId, priority: 1,
     action: { type: "modifyHeaders", requestHeaders: [{ header: "referer", operation: "set", value: referer }] },
-    condition: { tabIds: [tabId], resourceTypes: ["xmlhttprequest", "websocket", "other"] },
+    condition: { tabIds: [tabId, -1], requestDomains: hosts, initiatorDomains: [initiator], resourceTypes: ["xmlhttprequest", "websocket", "other"] },
   }] : [];
-  await chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: [tabId], addRules: rules });
+  await chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: ruleIds(tabId), addRules: rules });
 }
 
 // installedReferer is the Referer the tab's rule sets now ("" for none): a
@@ -80,6 +137,8 @@ async function installedReferer(tabId) {
   return (h && h.value) || "";
 }
 
+// ------------------------------------------------------------------ R12
+
 // R12 in the browser. The extension cannot see the certificate chain a
 // server sends or probe its TLS versions, so, once the user opts in (the
 // agent's URL in the options, or baked by the build), it asks a locally
@@ -90,11 +149,25 @@ async function installedReferer(tabId) {
 const tlsCache = new Map();
 const sentTLS = new Set(); // "tabId|host:port" verdicts already handed to the tab's runtimes
 
-async function agentURL() {
-  const s = await chrome.storage.local.get("agent");
-  if (typeof s.agent === "string") return s.agent.replace(/\/+$/, "");
-  return ((await defaults()).agent || "").replace(/\/+$/, "");
+// The agent's URL, read once per worker (records ask for it on every batch)
+// and again when the options change it.
+let agentPromise = null;
+function agentURL() {
+  if (!agentPromise) {
+    agentPromise = (async () => {
+      const s = await chrome.storage.local.get("agent");
+      if (typeof s.agent === "string") return s.agent.replace(/\/+$/, "");
+      return ((await defaults()).agent || "").replace(/\/+$/, "");
+    })();
+  }
+  return agentPromise;
 }
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area === "local" && (changes.agent || changes.agentToken)) {
+    agentPromise = null;
+    tlsCache.clear();
+  }
+});
 
 function tlsTarget(url) {
   try {
@@ -123,6 +196,38 @@ function tlsReport(target) {
   return tlsCache.get(key);
 }
 
+/** tlsVerdict answers the agent's verdict on a server (its report's verdict), or null. */
+async function tlsVerdict(target) {
+  const report = await tlsReport(target);
+  return report && report.verdict;
+}
+
+// The agent is asked only about hosts in the configuration of the page's
+// origin (any port, as R2 allows): a page cannot make the extension probe
+// arbitrary hosts and ports through it. The hosts come from the module
+// (the same import every host does), loaded here only when R12 is on.
+const configuredHosts = new Map(); // origin -> Promise<Set<host>>
+
+function hostsOf(origin) {
+  if (!configuredHosts.has(origin)) {
+    configuredHosts.set(origin, filesFor(origin).then(validate).then((res) => {
+      const out = new Set();
+      const d = (res && res.config && res.config.domains) || {};
+      for (const list of ["request", "uploadFile", "downloadFile", "socket"]) {
+        for (const entry of d[list] || []) {
+          try { out.add(new URL(entry).hostname.replace(/\.$/, "")); } catch (e) { /* an invalid entry: C1-C4 */ }
+        }
+      }
+      return out;
+    }).catch(() => new Set()));
+  }
+  return configuredHosts.get(origin);
+}
+
+async function mayAsk(origin, host) {
+  return (await hostsOf(origin)).has(host.toLowerCase().replace(/\.$/, ""));
+}
+
 /** applyTLS adds the R12 findings to a record once; reports whether it changed. */
 function applyTLS(record, verdict) {
   if (!verdict || record.tlsChecked) return false;
@@ -142,28 +247,60 @@ function applyTLS(record, verdict) {
   return true;
 }
 
-function checkTLS(tabId, record) {
+async function checkTLS(tabId, origin, record) {
   const target = tlsTarget(record.url);
   if (!target || ["R1", "R2", "R3", "R5"].includes(record.rule) && record.state === "blocked") return;
-  tlsReport(target).then((report) => {
-    const v = report && report.verdict;
-    if (v && !sentTLS.has(`${tabId}|${v.host}:${v.port}`)) {
-      sentTLS.add(`${tabId}|${v.host}:${v.port}`);
-      chrome.tabs.sendMessage(tabId, { type: "tls", verdict: v }).catch(() => {});
-    }
-    const t = tabs.get(tabId);
-    const key = v && `${v.host}:${v.port}`;
-    if (t && v && !t.tls.has(key)) {
+  if (!(await agentURL())) return;
+  // The agent is asked about the configuration's hosts (any port), and, for
+  // media the page loaded (R13, api "resource"), about an https host on the
+  // default port, for the panel only: a page cannot steer the agent to other
+  // ports, and a media host's verdict never goes back to the page.
+  const configured = await mayAsk(origin, target.host);
+  if (!configured && !(record.api === "resource" && target.port === "443")) return;
+  const report = await tlsReport(target);
+  const v = report && report.verdict;
+  if (v && configured && !sentTLS.has(`${tabId}|${v.host}:${v.port}`)) {
+    sentTLS.add(`${tabId}|${v.host}:${v.port}`);
+    chrome.tabs.sendMessage(tabId, { type: "tls", verdict: v }).catch(() => {});
+  }
+  const t = store.tabs.get(tabId);
+  const key = v && `${v.host}:${v.port}`;
+  if (t && v) {
+    // The agent's whole report (facts and verdict), for the panel's R12 view.
+    if (!t.tls) t.tls = new Map();
+    if (!t.tls.has(key)) {
       t.tls.set(key, report);
       toPanels(tabId, { type: "tls", key, report });
     }
-    const cur = t && t.records.get(record.id);
-    if (cur && applyTLS(cur, v)) {
-      toPanels(tabId, { type: "record", record: cur });
-      updateBadge(tabId);
-    }
-  });
+  }
+  const cur = t && t.records.get(record.id);
+  if (cur && applyTLS(cur, v)) {
+    store.add(tabId, [cur]);
+    toPanels(tabId, { type: "record", record: cur });
+    updateBadge(tabId);
+  }
 }
+
+// ----------------------------------------------------- module host (CSP)
+
+// A page whose Content-Security-Policy forbids WebAssembly cannot compile
+// the module; its runtime then sends the module's messages to this
+// offscreen document (host/offscreen.js), through its bridge.
+let creatingHost = null;
+async function ensureEngineHost() {
+  const url = chrome.runtime.getURL("offscreen.html");
+  const have = await chrome.runtime.getContexts({ contextTypes: ["OFFSCREEN_DOCUMENT"], documentUrls: [url] });
+  if (have.length) return;
+  if (!creatingHost) {
+    creatingHost = chrome.offscreen.createDocument({
+      url: "offscreen.html", reasons: ["WORKERS"],
+      justification: "runs the mpnet policy module in a worker for preview pages whose Content-Security-Policy forbids WebAssembly",
+    }).finally(() => { creatingHost = null; });
+  }
+  await creatingHost;
+}
+
+// ---------------------------------------------------------------- badge
 
 function counts(t) {
   let fail = 0, warn = 0;
@@ -174,14 +311,24 @@ function counts(t) {
   return { calls: t.records.size, fail, warn };
 }
 
+// panelStatus is the tab's status as the panel shows it: a runtime that
+// failed ("checks are OFF") stays failed for the rest of the document,
+// whatever later status messages say; refused page messages are counted.
+function panelStatus(t) {
+  const st = t.meta.status;
+  const extra = t.meta.rejected ? { rejected: t.meta.rejected, rejectedLast: t.meta.rejectedLast || "" } : {};
+  if (t.meta.off) return { ...(st || {}), state: "failed", error: t.meta.off, ...extra };
+  return st ? { ...st, ...extra } : (t.meta.rejected ? extra : null);
+}
+
 // updateBadge shows the tab's count of violations (red) or warnings
 // (amber), or OFF when checks cannot run; it touches the badge only when
 // what it shows changes.
 function updateBadge(tabId) {
-  const t = tabs.get(tabId);
+  const t = store.tabs.get(tabId);
   if (!t) return;
   let text, color;
-  if (t.status && t.status.state === "failed") {
+  if (t.meta.off) {
     text = "OFF";
     color = "#d93025";
   } else {
@@ -191,8 +338,8 @@ function updateBadge(tabId) {
   }
   if (t.badge === text + color) return;
   t.badge = text + color;
-  chrome.action.setBadgeBackgroundColor({ tabId, color });
-  chrome.action.setBadgeText({ tabId, text });
+  chrome.action.setBadgeBackgroundColor({ tabId, color }).catch(() => {});
+  chrome.action.setBadgeText({ tabId, text }).catch(() => {});
 }
 
 function toPanels(tabId, msg) {
@@ -202,11 +349,11 @@ function toPanels(tabId, msg) {
 }
 
 function clearTab(tabId) {
-  const t = tabInfo(tabId);
-  t.records.clear();
+  store.clear(tabId);
+  const t = store.tab(tabId);
   t.badge = null;
   updateBadge(tabId);
-  toPanels(tabId, { type: "snapshot", records: [], status: t.status, tls: [...t.tls] });
+  toPanels(tabId, { type: "snapshot", records: [], status: panelStatus(t), tls: [...(t.tls || [])] });
 }
 
 let validator = null;
@@ -218,65 +365,108 @@ async function validate(files) {
   return validator.configure({ files, dryRun: true });
 }
 
-async function handle(msg, sender) {
-  const tabId = msg.tabId !== undefined ? msg.tabId : sender.tab && sender.tab.id;
+// ------------------------------------------------------------- messages
+
+/** fromPage handles a message a content script sent about its own tab. */
+async function fromPage(msg, id) {
+  const { tabId } = id;
+  const t = store.tab(tabId);
+  // The top frame's last messages from a page the tab has left (its unload
+  // flush) belong to no list any more.
+  if (msg.type !== "hello" && id.frameId === 0 && id.documentId && t.meta.doc && id.documentId !== t.meta.doc) {
+    return { ok: false, error: "the tab has navigated away from this document" };
+  }
   switch (msg.type) {
     case "hello": {
-      const origin = sender.origin || new URL(msg.url).origin;
-      const t = tabInfo(tabId);
-      if (sender.frameId === 0) t.origin = origin;
-      const [state, files, referer] = await Promise.all([tabState(tabId), filesFor(origin), installedReferer(tabId)]);
-      return { files, tab: { ...state, mode: state.mode || "" }, referer };
+      if (id.frameId === 0) {
+        newDocument(tabId, id.documentId, id.origin);
+        if (t.meta.origin !== id.origin) store.setMeta(tabId, { origin: id.origin });
+      }
+      const [state, files, referer, agent] = await Promise.all([tabState(tabId), filesFor(id.origin), installedReferer(tabId), agentURL()]);
+      return { files, tab: { ...state, mode: state.mode || "" }, referer, r12: !!agent };
     }
     case "referer": {
+      // Only the top frame's runtime speaks for the tab's rule, for its own origin.
+      if (id.frameId !== 0) return { ok: false, error: "only the top frame sets the Referer rule" };
       const state = await tabState(tabId);
-      const mode = msg.mode || state.mode;
-      await setReferer(tabId, state.enabled && mode === "enforce" ? msg.referer : "");
+      const mode = state.mode || msg.mode;
+      await setReferer(tabId, state.enabled && mode === "enforce" ? msg.referer : "", msg.hosts, id.origin);
       return { ok: true };
     }
     case "records": {
-      const t = tabInfo(tabId);
-      for (const record of msg.records || []) {
-        if (!t.records.has(record.id) && t.records.size >= MAX_RECORDS) {
-          t.records.delete(t.records.keys().next().value);
-        }
-        enrichHops(tabId, record); // R14: every hop the browser saw (hops.js)
-        t.records.set(record.id, record);
-        checkTLS(tabId, record);
-      }
+      for (const record of msg.records) enrichHops(tabId, record); // R14: every hop the browser saw (hops.js)
+      const dropped = store.add(tabId, msg.records);
+      for (const record of msg.records) checkTLS(tabId, id.origin, record);
       teamRecords(tabId, msg.records); // queued for the team service (team.js)
-      toPanels(tabId, { type: "records", records: msg.records || [] });
+      toPanels(tabId, { type: "records", records: msg.records });
+      if (dropped.length) toPanels(tabId, { type: "drop", ids: dropped });
+      for (const other of store.tabs.values()) {
+        if (other.evicted) {
+          toPanels(other.id, { type: "drop", ids: other.evicted });
+          other.evicted = null;
+          updateBadge(other.id);
+        }
+      }
       updateBadge(tabId);
       return;
     }
     case "status": {
-      const t = tabInfo(tabId);
-      if (sender.frameId === 0 || !t.status) t.status = msg.status;
-      toPanels(tabId, { type: "status", status: t.status });
+      const patch = {};
+      if (id.frameId === 0 || !t.meta.status) patch.status = msg.status;
+      // "Checks are OFF" in any frame stays for the document: a later
+      // status cannot clear the badge.
+      if (msg.status.state === "failed" && !t.meta.off) patch.off = msg.status.error || "the page runtime failed";
+      store.setMeta(tabId, patch);
+      toPanels(tabId, { type: "status", status: panelStatus(t) });
       updateBadge(tabId);
       return;
     }
+    case "tlsVerdict": {
+      // The engine holds the first call to a server until its R12 verdict
+      // is known (policy, tlsSource); answer it or say none can be had.
+      const i = msg.server.lastIndexOf(":");
+      const host = msg.server.slice(0, i).replace(/^\[|\]$/g, "");
+      const port = msg.server.slice(i + 1);
+      if (!(await agentURL())) return { unavailable: "no hostsim agent is configured" };
+      if (!(await mayAsk(id.origin, host))) return { unavailable: `${host} is not in the configuration's domain lists, so hostsim agent is not asked about it` };
+      const v = await tlsVerdict({ host, port });
+      if (!v) return { unavailable: "hostsim agent did not answer" };
+      sentTLS.add(`${tabId}|${v.host}:${v.port}`);
+      return { verdict: v };
+    }
+    case "engineHost":
+      await ensureEngineHost();
+      return { ok: true };
+    case "refused":
+      refused(tabId, `${msg.count} refused by the bridge, last: ${msg.last}`, msg.count);
+      return;
+    case "resource":
+      return;
+  }
+  return undefined;
+}
+
+/** fromExtension handles a message from the extension's own pages. */
+async function fromExtension(msg) {
+  const tabId = msg.tabId;
+  switch (msg.type) {
     case "getTab": {
-      const t = tabInfo(tabId);
+      const t = store.tab(tabId);
       const state = await tabState(tabId);
-      const st = t.status || {};
-      return { ...state, mode: state.mode || st.mode || "enforce", counts: counts(t), status: t.status, appid: st.appid || "", version: st.version || "", origin: t.origin };
+      const st = panelStatus(t) || {};
+      return { ...state, mode: state.mode || st.mode || "enforce", counts: counts(t), status: panelStatus(t), appid: st.appid || "", version: st.version || "", origin: t.meta.origin };
     }
     case "setTab": {
       const patch = {};
       for (const k of ["enabled", "mode", "background"]) if (msg[k] !== undefined) patch[k] = msg[k];
       const next = await setTabState(tabId, patch);
-      const t = tabInfo(tabId);
-      const st = t.status || {};
-      const mode = next.mode || st.mode || "enforce";
-      await setReferer(tabId, next.enabled && mode === "enforce" ? st.referer || "" : "");
       chrome.tabs.sendMessage(tabId, { type: "control", enabled: next.enabled, mode: next.mode || undefined, background: next.background }).catch(() => {});
+      // The runtime asks for the Referer rule again (it knows the value and the hosts).
+      if (!next.enabled || next.mode === "report" || next.mode === "off") await setReferer(tabId, "", [], "");
       return next;
     }
-    case "getRecords": {
-      const t = tabInfo(tabId);
-      return [...t.records.values()];
-    }
+    case "getRecords":
+      return [...store.tab(tabId).records.values()];
     case "getSettings": {
       const s = await settings();
       return { ...s, defaults: await defaults() };
@@ -291,6 +481,7 @@ async function handle(msg, sender) {
       const s = await settings();
       s.origins[origin] = { files: msg.files || [], updated: Date.now() };
       await chrome.storage.local.set({ origins: s.origins });
+      configuredHosts.delete(origin);
       await registerScripts();
       return { ok: true, origin };
     }
@@ -298,6 +489,7 @@ async function handle(msg, sender) {
       const s = await settings();
       delete s.origins[msg.origin];
       await chrome.storage.local.set({ origins: s.origins });
+      configuredHosts.delete(msg.origin);
       await registerScripts();
       return { ok: true };
     }
@@ -309,47 +501,101 @@ async function handle(msg, sender) {
 
 chrome.runtime.onMessage.addListener((msg, sender, reply) => {
   if (isTeamMessage(msg)) return teamMessage(msg, sender, reply); // the team service (team.js)
-  if (!msg || typeof msg.type !== "string") return false;
-  handle(msg, sender).then(reply, (e) => reply({ ok: false, error: String(e && e.message || e) }));
+  const id = who(sender);
+  if (!id) return false;
+  const c = check(id.extension ? FROM_EXTENSION : FROM_CONTENT, msg);
+  if (!c.ok) {
+    refused(id.tabId, c.error);
+    reply({ ok: false, error: c.error });
+    return false;
+  }
+  store.ready.then(() => (id.extension ? fromExtension(c.value) : fromPage(c.value, id)))
+    .then(reply, (e) => reply({ ok: false, error: String(e && e.message || e) }));
   return true;
 });
 
 chrome.runtime.onConnect.addListener((port) => {
   const m = /^panel:(\d+)$/.exec(port.name);
+  // A bridge's port to the module host (offscreen document) reaches this
+  // worker too; it is left alone (disconnecting it would close it for the
+  // host as well). The bridge's runtime notices a host that went away by
+  // its silence (page/engine.js).
   if (!m) return;
+  // Only the extension's own pages may watch a tab: a content script asking
+  // for another tab's records is disconnected.
+  const id = who(port.sender);
+  if (!id || !id.extension) {
+    port.disconnect();
+    return;
+  }
   const tabId = Number(m[1]);
   if (!panels.has(tabId)) panels.set(tabId, new Set());
   panels.get(tabId).add(port);
-  const t = tabInfo(tabId);
-  port.postMessage({ type: "snapshot", records: [...t.records.values()], status: t.status, tls: [...t.tls] });
-  port.onMessage.addListener((msg) => {
-    if (msg.type === "clear") clearTab(tabId);
-    if (msg.type === "preserve") t.preserve = !!msg.on;
-  });
   port.onDisconnect.addListener(() => panels.get(tabId).delete(port));
+  store.ready.then(() => {
+    const t = store.tab(tabId);
+    port.postMessage({ type: "snapshot", records: [...t.records.values()], status: panelStatus(t), tls: [...(t.tls || [])] });
+    updateBadge(tabId); // a restarted worker sets the badge again from the kept records
+  });
+  port.onMessage.addListener((msg) => {
+    const c = check(FROM_PANEL, msg);
+    if (!c.ok) return;
+    store.ready.then(() => {
+      if (c.value.type === "clear") clearTab(tabId);
+      if (c.value.type === "preserve") store.setMeta(tabId, { preserve: c.value.on });
+    });
+  });
 });
 
 // A navigation starts a new page: its records start afresh unless the panel
-// preserves the log.
+// preserves the log; a new document's runtime reports its own status; the
+// Referer rule goes when the tab leaves the preview origin. The browser's
+// commit event and the new document's first messages race (they come by
+// different ways), so this runs once per top-level document, for whichever
+// comes first: the commit, or the new document's hello.
+function newDocument(tabId, documentId, origin) {
+  const t = store.tab(tabId);
+  if (documentId && t.meta.doc === documentId) return;
+  for (const k of [...sentTLS]) if (k.startsWith(tabId + "|")) sentTLS.delete(k);
+  if (t.meta.origin && origin !== t.meta.origin) {
+    chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: ruleIds(tabId) }).catch(() => {});
+  }
+  store.setMeta(tabId, { doc: documentId || "", status: null, off: "", rejected: 0, rejectedLast: "" });
+  if (!t.meta.preserve) clearTab(tabId);
+  else {
+    t.badge = null; // the browser resets a tab's badge on navigation
+    updateBadge(tabId);
+    toPanels(tabId, { type: "status", status: panelStatus(t) });
+  }
+}
+
 chrome.webNavigation && chrome.webNavigation.onCommitted.addListener((d) => {
   if (d.frameId !== 0) return;
-  const t = tabs.get(d.tabId);
-  if (t && !t.preserve) clearTab(d.tabId);
-  for (const k of [...sentTLS]) if (k.startsWith(d.tabId + "|")) sentTLS.delete(k);
-  if (t) t.status = null;
+  let origin = "";
+  try { origin = new URL(d.url).origin; } catch (e) { origin = ""; }
+  // A commit event can arrive after the next document already spoke (a new
+  // tab's initial about:blank, a worker that was starting): only the tab's
+  // current document counts.
+  Promise.all([store.ready, chrome.webNavigation.getFrame({ tabId: d.tabId, frameId: 0 }).catch(() => null)]).then(([, now]) => {
+    if (now && now.documentId && d.documentId && now.documentId !== d.documentId) return;
+    newDocument(d.tabId, d.documentId, origin);
+  });
 });
 
 // R14: the redirect hops the page cannot see, for the panel (hops.js).
 initHops({
-  records: (tabId) => (tabs.get(tabId) || { records: new Map() }).records,
-  updated: (tabId, record) => toPanels(tabId, { type: "record", record }),
+  records: (tabId) => (store.tabs.get(tabId) || { records: new Map() }).records,
+  updated: (tabId, record) => {
+    store.add(tabId, [record]);
+    toPanels(tabId, { type: "record", record });
+  },
 });
 
 chrome.tabs.onRemoved.addListener((tabId) => {
   forgetHops(tabId);
-  tabs.delete(tabId);
+  store.ready.then(() => store.remove(tabId));
   chrome.storage.session.remove("tab:" + tabId);
-  chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: [tabId] }).catch(() => {});
+  chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: ruleIds(tabId) }).catch(() => {});
 });
 
 // Content scripts for origins the user added at runtime (the build's
@@ -370,5 +616,5 @@ async function registerScripts() {
   ]);
 }
 
-chrome.runtime.onInstalled.addListener(() => { registerScripts().catch((e) => console.error("[mpnet]", e)); });
-chrome.permissions.onAdded.addListener(() => { registerScripts().catch((e) => console.error("[mpnet]", e)); });
+chrome.runtime.onInstalled.addListener(() => { registerScripts().catch((e) => console.error("[mpnet] ", e)); });
+chrome.permissions.onAdded.addListener(() => { registerScripts().catch((e) => console.error("[mpnet] ", e)); });

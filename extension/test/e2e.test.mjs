@@ -16,7 +16,7 @@ const artifacts = path.join(root, "test-results");
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
-  stack = await startStack({ agent: true });
+  stack = await startStack({ agent: true, testHooks: true });
   page = await openPreview(stack);
 }, { timeout: 120000 });
 
@@ -256,14 +256,16 @@ test("the conformance vectors pass on the same module in Chromium", async () => 
   assert.deepEqual(results.filter((r) => r.problem), []);
 });
 
-test("R12 in the browser: certificate faults of the hosts the preview calls appear in the panel (via hostsim agent)", async () => {
+test("R12 in the browser: the first call to a server waits for its verdict and fails as on a phone; the faults appear in the panel (via hostsim agent)", async () => {
   const out = await page.evaluate(async () => {
     const a = await window.demo.run("expired certificate (R12)");
     const b = await window.demo.run("missing intermediate (R12)");
     return [a.errMsg, b.errMsg];
   });
-  // The browser under test ignores certificate errors; the device would not.
-  assert.deepEqual(out, ["request:ok", "request:ok"]);
+  // The browser under test ignores certificate errors; the device would
+  // not, and neither does the preview: the engine held each first call
+  // until hostsim agent's verdict came.
+  assert.deepEqual(out, ["request:fail ssl hand shake error", "request:fail ssl hand shake error"]);
   const popup = await stack.context.newPage();
   await popup.goto(`chrome-extension://${stack.extensionId}/ui/popup.html`);
   const tabId = await popup.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url && t.url.startsWith(url)).id, stack.preview.url);
@@ -328,23 +330,35 @@ test("R9 through the Page Visibility API: a hidden page interrupts running calls
   assert.deepEqual(out, { hidden: true, first: "request:fail interrupted", after: false });
 });
 
-test("a trap in the page replaces the instance at once (no spare kept) and calls are still judged", async () => {
+test("a trap in the page replaces the instance at once (no spare kept): the call it trapped on fails with a clear errMsg and a record, later calls are still judged", async () => {
   const out = await page.evaluate(async (base) => {
-    const rt = window.__mpnetRuntime;
-    const spare = !!rt.module._spare;
     const before = window.mpnet.status().restarts;
-    let trap = "";
-    try { rt.module.debug(2); } catch (e) { trap = e.message; }
+    const recs = [];
+    const on = (e) => recs.push(e.detail);
+    window.mpnet.addEventListener("verdict", on);
+    // The module call for the next "open" traps (a real trap: mpnet_debug(2)).
+    window.mpnet.test.trapNext("open");
+    const trapped = await Promise.race([
+      fetch(`${base}json`).then(() => "resolved", (e) => e.message),
+      new Promise((r) => setTimeout(() => r("still pending after 5 s"), 5000)),
+    ]);
     const blocked = await fetch(base.replace("valid.", "stats.") + "collect").then(() => "proceeded", (e) => e.message);
     const ok = await fetch(`${base}json`).then((r) => r.status, (e) => e.message);
-    return { spare, trap, restarts: window.mpnet.status().restarts - before, state: window.mpnet.status().state, blocked, ok };
+    window.mpnet.removeEventListener("verdict", on);
+    const st = window.mpnet.status();
+    return { trapped, rec: recs.find((r) => r.state === "failed" && /policy module failed/.test(r.errMsg)), restarts: st.restarts - before, state: st.state, inFlight: st.inFlight, blocked, ok };
   }, stack.fx.byName.valid.url);
-  assert.equal(out.spare, false, "the runtime keeps no second instance");
-  assert.match(out.trap, /trapped in mpnet_debug/);
+  assert.match(out.trapped, /^request:fail mpnet's policy module failed on this call \(the mpnet module trapped in mpnet_debug/);
+  assert.ok(out.rec, "the trapped call has a record");
+  assert.match(out.rec.findings.at(-1).message, /was not judged/);
   assert.equal(out.restarts, 1);
   assert.equal(out.state, "ready");
+  assert.equal(out.inFlight, 0, "the failed call holds no slot");
   assert.equal(out.blocked, "request:fail url not in domain list");
   assert.equal(out.ok, 200);
+  // No spare instance is kept, and nothing of the runtime is reachable.
+  const globals = await page.evaluate(() => Object.getOwnPropertyNames(window).filter((k) => /mpnet/i.test(k)));
+  assert.deepEqual(globals, ["mpnet"]);
 });
 
 test("the runtime needs no fetch of its module: a strict CSP page, and a page whose fetch refuses extension URLs, are judged", async () => {

@@ -111,12 +111,14 @@ export function demoConfig(fx, extra = {}) {
 
 /**
  * startPreview serves demo/preview on http://localhost:PORT, with
- * /fixtures.js describing the fixtures; files maps more paths to
+ * /fixtures.js describing the fixtures, the browser tests' own pages
+ * (extension/tools/pages) under /test/; files maps more paths to
  * {type, body} (test pages, bundles).
  */
 export function startPreview(fx, files = {}) {
-  const dir = path.join(root, "demo/preview");
-  const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css" };
+  const demoDir = path.join(root, "demo/preview");
+  const testDir = path.join(root, "extension/tools/pages");
+  const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css" };
   const server = createServer((req, res) => {
     const u = new URL(req.url, "http://localhost");
     if (Object.hasOwn(files, u.pathname)) {
@@ -130,7 +132,10 @@ export function startPreview(fx, files = {}) {
       res.end(`window.FIXTURES = ${JSON.stringify(urls)};`);
       return;
     }
-    const file = path.join(dir, u.pathname === "/" ? "index.html" : path.normalize(u.pathname).replace(/^(\.\.[/\\])+/, ""));
+    const test = u.pathname.startsWith("/test/");
+    const dir = test ? testDir : demoDir;
+    const rel = test ? u.pathname.slice("/test".length) : u.pathname;
+    const file = path.join(dir, rel === "/" ? "index.html" : path.normalize(rel).replace(/^(\.\.[/\\])+/, ""));
     if (!file.startsWith(dir) || !existsSync(file)) { res.writeHead(404); res.end("not found"); return; }
     const headers = { "content-type": types[path.extname(file)] || "application/octet-stream" };
     // ?csp=strict: a page whose Content-Security-Policy lets it connect only
@@ -138,6 +143,11 @@ export function startPreview(fx, files = {}) {
     // as some previews are served; WebAssembly is allowed.
     if (u.searchParams.get("csp") === "strict" && path.extname(file) === ".html") {
       headers["content-security-policy"] = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; connect-src 'self' https://*.mpnet.test:* wss://*.mpnet.test:*";
+    }
+    // ?csp=nowasm: the page may not compile WebAssembly (no
+    // 'wasm-unsafe-eval', as a header): the module runs in the extension.
+    if (u.searchParams.get("csp") === "nowasm" && path.extname(file) === ".html") {
+      headers["content-security-policy"] = "script-src 'self'";
     }
     res.writeHead(200, headers);
     res.end(readFileSync(file));
@@ -151,7 +161,7 @@ export function startPreview(fx, files = {}) {
  * startStack starts fixtures, the preview server, bundles the extension with
  * the demo configuration and launches Chromium with it.
  */
-export async function startStack({ headless = true, lang = "en-US", config, agent = false, host = ["https://*.mpnet.test/*"], files = {} } = {}) {
+export async function startStack({ headless = true, lang = "en-US", config, agent = false, host = ["https://*.mpnet.test/*"], files = {}, testHooks = false } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "mpnet-e2e-"));
   // The folder (profile, extension copy, CA, agent pairing: 13-18 MB) goes
   // with the stack, and with the process if a test dies before close.
@@ -164,7 +174,7 @@ export async function startStack({ headless = true, lang = "en-US", config, agen
   writeFileSync(cfgPath, JSON.stringify(config ? config(fx) : demoConfig(fx), null, 2));
   const ext = await bundle({
     out: path.join(dir, "extension"), wasm: path.join(root, "dist/mpnet.wasm"), rules: path.join(root, "dist/rules.html"), config: [cfgPath],
-    origin: ["http://localhost/*"], host, agent: ag ? ag.url : "",
+    origin: ["http://localhost/*"], host, agent: ag ? ag.url : "", testHooks,
   });
   const context = await chromium.launchPersistentContext(path.join(dir, "profile"), {
     executablePath: chromiumPath(),
@@ -192,6 +202,14 @@ export async function startStack({ headless = true, lang = "en-US", config, agen
       removeDir();
     },
   };
+}
+
+/** extensionPage opens the extension's popup page (for chrome.* calls) and finds the tab showing url. */
+export async function extensionPage(stack, url) {
+  const ext = await stack.context.newPage();
+  await ext.goto(`chrome-extension://${stack.extensionId}/ui/popup.html`);
+  const tabId = url ? await ext.evaluate(async (u) => (await chrome.tabs.query({})).find((t) => t.url && t.url.startsWith(u)).id, url) : null;
+  return { ext, tabId };
 }
 
 /** openPreview opens the demo preview page and waits for the runtime. */

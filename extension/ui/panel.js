@@ -99,6 +99,25 @@ function reset(keepSelection = false) {
   markData();
 }
 
+function drop(ids) {
+  const gone = new Set(ids.map(String));
+  if (!gone.size) return;
+  const kept = records.filter((r) => !gone.has(idOf(r)));
+  if (kept.length === records.length) return;
+  records = [];
+  pos.clear();
+  counts = { calls: 0, fail: 0, warn: 0 };
+  for (const r of kept) {
+    pos.set(idOf(r), records.length);
+    records.push(r);
+    addCount(r, 1);
+  }
+  if (selectedId !== null && gone.has(selectedId)) selectedId = null;
+  dirty.view = true;
+  dirty.details = true;
+  markData();
+}
+
 function rebuildView() {
   view = [];
   for (let i = 0; i < records.length; i++) if (matchesFilter(records[i], filter)) view.push(i);
@@ -611,8 +630,12 @@ function setStatus(s) {
   pill.textContent = st ? tOr("status_" + st, st) : "";
   pill.title = status && status.error ? str(status.error) : "";
   const failed = st === "failed";
-  $("banner").hidden = !failed;
-  $("bannerText").textContent = failed ? t("panelChecksOff", str(status.error) || t("statusFailedUnknown")) : "";
+  const rejected = status && num(status.rejected) ? status.rejected : 0;
+  $("banner").hidden = !failed && !rejected;
+  const lines = [];
+  if (failed) lines.push(t("panelChecksOff", str(status.error) || t("statusFailedUnknown")));
+  if (rejected) lines.push(t("panelRejected", String(rejected), str(status.rejectedLast)));
+  $("bannerText").textContent = lines.join(" ");
 }
 
 // ------------------------------------------------------------------- port
@@ -657,6 +680,11 @@ function onMessage(msg) {
       break;
     case "clear":
       reset();
+      break;
+    case "drop":
+      // The background let the tab's oldest records go (its size bound):
+      // the panel keeps the same set, so its counts match the badge.
+      drop(arr(msg.ids));
       break;
     default:
       break;

@@ -26,17 +26,17 @@ export function installFetch(rt, native, CallError) {
       // The browser refuses some URLs the client would try, e.g. with
       // user:password@ (R5): judge the real host, then let the browser fail.
       try {
-        url = new URL(typeof input === "string" ? input : String(input && input.url), document.baseURI).href;
+        url = new URL(typeof input === "string" ? input : String(input && input.url), native.baseURI()).href;
       } catch (e2) {
-        return nativeFetch.call(window, input, init);
+        return nativeFetch.call(globalThis, input, init);
       }
-      if (!/^https?:/i.test(url)) return nativeFetch.call(window, input, init);
+      if (!/^https?:/i.test(url)) return nativeFetch.call(globalThis, input, init);
       return new Promise((resolve, reject) => {
         rt.open({ api: namedAPI(init && init.mpnetApi, "init.mpnetApi"), url, method: (init && init.method) || "GET", transport: "fetch" }, (a, call) => {
           if (a.type === "block" || a.type === "fail") reject(new CallError(a.errMsg, a));
           else if (a.type === "start") {
             rt.finish(call, { status: 0 });
-            if (a.pass) nativeFetch.call(window, input, init).then(resolve, reject);
+            if (a.pass) nativeFetch.call(globalThis, input, init).then(resolve, reject);
             else reject(e);
           }
         }).catch(reject);
@@ -44,7 +44,7 @@ export function installFetch(rt, native, CallError) {
     }
     // blob:, data: and the like are the page's own reads (Taro.uploadFile
     // reads the chosen file back from its blob: URL), not network calls.
-    if (!isNetworkURL(url)) return nativeFetch.call(window, request);
+    if (!isNetworkURL(url)) return nativeFetch.call(globalThis, request);
     const names = headerNames(input, init);
     const named = namedAPI(init && init.mpnetApi, "init.mpnetApi");
     const facts = {
@@ -87,7 +87,7 @@ export function installFetch(rt, native, CallError) {
         if (action.pass) {
           // R15: dev-server tooling runs untouched.
           try {
-            const resp = await nativeFetch.call(window, request);
+            const resp = await nativeFetch.call(globalThis, request);
             rt.finish(call, { status: resp.status });
             settle(resolve, resp);
           } catch (e) {
@@ -100,7 +100,7 @@ export function installFetch(rt, native, CallError) {
         if (userSignal && userSignal.aborted) { controller.abort(userSignal.reason); }
         let resp;
         try {
-          resp = await nativeFetch.call(window, request, { signal: controller.signal });
+          resp = await nativeFetch.call(globalThis, request, { signal: controller.signal });
         } catch (e) {
           rt.finish(call, { status: 0 });
           settle(reject, failedWith ? new CallError(failedWith.errMsg, failedWith) : e);
@@ -125,7 +125,7 @@ export function installFetch(rt, native, CallError) {
   Object.defineProperty(mpnetFetch, "name", { value: "fetch" });
   Object.defineProperty(mpnetFetch, "length", { value: 1 });
   mpnetFetch.toString = () => "function fetch() { [native code] }";
-  window.fetch = mpnetFetch;
+  globalThis.fetch = mpnetFetch;
 }
 
 function headerNames(input, init) {
@@ -158,7 +158,7 @@ async function wrapResponse(rt, call, api, resp, controller, failed) {
     // over: one native read, no stream plumbing (the per-call cost that
     // mattered in the fetch-storm benchmark). The module sees textual ones.
     const bytes = new Uint8Array(await resp.arrayBuffer());
-    const out = textual ? rt.body(call, api, ct, bytes).bytes : bytes;
+    const out = textual ? (await rt.body(call, api, ct, bytes)).bytes : bytes;
     finishOK();
     let headers = resp.headers;
     if (out.length !== bytes.length) {
@@ -189,7 +189,7 @@ async function wrapResponse(rt, call, api, resp, controller, failed) {
       if (r.done) done = true;
       else chunks.push(r.value);
     }
-    const { bytes } = rt.body(call, api, ct, concat(chunks));
+    const { bytes } = await rt.body(call, api, ct, concat(chunks));
     finishOK();
     const headers = new Headers(resp.headers);
     headers.delete("content-length");
@@ -198,7 +198,7 @@ async function wrapResponse(rt, call, api, resp, controller, failed) {
   if (textual && done) {
     // Small bodies that arrived whole: let the module see them (undeclared
     // non-UTF-8 text is sniffed there).
-    const { bytes } = rt.body(call, api, ct, first);
+    const { bytes } = await rt.body(call, api, ct, first);
     finishOK();
     return dress(new Response(bytes, meta), resp);
   }

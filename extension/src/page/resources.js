@@ -25,10 +25,16 @@ export function installResources(rt) {
     seen.add(url);
     let d;
     try {
-      d = rt.module.check({ api: "resource", url });
+      d = rt.engine.check({ api: "resource", url });
     } catch (e) {
       return;
     }
+    // The extension-hosted module (strict-CSP pages) answers later.
+    if (d && typeof d.then === "function") d.then((v) => record(url, kind, v), () => {});
+    else record(url, kind, d);
+  }
+
+  function record(url, kind, d) {
     let origin = "";
     try { origin = new URL(url).origin; } catch (e) { /* judged invalid */ }
     if (d.allowed) {

@@ -1,8 +1,16 @@
 // The page runtime: runs in the preview page's MAIN world at document start,
 // loads the mpnet module once for the frame, intercepts fetch, XHR and
-// WebSocket, and carries out the module's actions (start, queue, block,
-// fail). It owns timers and the call records; every decision is the
-// module's.
+// WebSocket (and those of the workers the page starts), and carries out the
+// module's actions (start, queue, block, fail). It owns timers and the call
+// records; every decision is the module's. The module runs in this realm
+// when the page's CSP allows WebAssembly, otherwise in the extension
+// (engine.js); both answer the same messages.
+//
+// Page scripts share this world and are untrusted: nothing of the runtime
+// is reachable from them but the frozen `window.mpnet` API; the private
+// port to the bridge is used through natives taken before any page script
+// ran (a page that patches MessagePort, MessageEvent or Event later cannot
+// see or steer it).
 
 import { MpnetModule } from "../../../wasm/loader.js";
 import { installFetch } from "./fetch.js";
@@ -10,6 +18,11 @@ import { installXHR } from "./xhr.js";
 import { installWebSocket } from "./websocket.js";
 import { installFrameworks } from "./frameworks.js";
 import { installResources } from "./resources.js";
+import { RemoteEngine, when } from "./engine.js";
+import { installWorkers } from "./workers.js";
+import { CallError } from "./errors.js";
+
+export { CallError };
 
 const native = {
   origin: window.origin, // the page's origin at document start (srcdoc and about:blank frames inherit theirs)
@@ -19,7 +32,28 @@ const native = {
   setTimeout: window.setTimeout.bind(window),
   clearTimeout: window.clearTimeout.bind(window),
   now: performance.now.bind(performance),
+  baseURI: () => document.baseURI,
 };
+
+// Natives the private channel depends on, taken before any page script runs.
+const invoke = Function.prototype.call.bind(Function.prototype.call);
+const listen = EventTarget.prototype.addEventListener;
+const unlisten = EventTarget.prototype.removeEventListener;
+const stopImmediate = Event.prototype.stopImmediatePropagation;
+const portPost = MessagePort.prototype.postMessage;
+const portStart = MessagePort.prototype.start;
+const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+const eventData = getter(MessageEvent.prototype, "data");
+const eventSource = getter(MessageEvent.prototype, "source");
+const eventPorts = getter(MessageEvent.prototype, "ports");
+const stringify = JSON.stringify;
+const parse = JSON.parse;
+const freeze = Object.freeze;
+const defineProperty = Object.defineProperty;
+
+// Test builds (the browser tests bundle with MPNET_TEST_HOOKS true) add
+// `mpnet.test`; the shipped extension has no such code.
+const TEST_HOOKS = typeof MPNET_TEST_HOOKS !== "undefined" && MPNET_TEST_HOOKS;
 
 // The module's bytes, base64: wasm.js (written by build/bundle.mjs) runs
 // just before this script in the same world and leaves them in a global, as
@@ -64,27 +98,17 @@ function compileEmbedded() {
 }
 
 const MAX_RESTARTS = 5;
+const INIT_TIMEOUT_MS = 10000;
+// The Referer rule (R8) must be in place before calls go out; the round trip
+// takes milliseconds, but a busy or starting service worker can take seconds.
+const REFERER_WAIT_MS = 15000;
 
-/**
- * CallError is what a blocked or failed call rejects with (fetch) or throws
- * (a WebSocket refused at once): errMsg is the client's, and so is its
- * string (uni-app's connectSocket reports `String(error)` as the reason).
- */
-export class CallError extends TypeError {
-  constructor(errMsg, action) {
-    super(errMsg);
-    this.name = "TypeError";
-    this.errMsg = errMsg;
-    this.rule = action && action.rule;
-    this.mpnet = action;
-  }
 
-  toString() { return this.errMsg; }
-}
+// Bounds of what a record carries (the bridge refuses longer ones).
+const clip = (s, n) => (typeof s === "string" && s.length > n ? s.slice(0, n - 1) + "…" : s);
 
-class Runtime extends EventTarget {
+class Runtime {
   constructor() {
-    super();
     this.state = "loading"; // loading | ready | failed | off
     this.error = "";
     this.mode = "enforce";
@@ -102,15 +126,33 @@ class Runtime extends EventTarget {
     this.pendingOut = [];
     this.replies = new Map();
     this.outbox = new Map(); // record id -> latest record, sent by flush()
+    // "verdict" events go through a bare EventTarget: a listener's
+    // event.target must not be the runtime.
+    this.events = new EventTarget();
     this.verdictListeners = new Map(); // "verdict" listener -> its capture flags, as EventTarget keys them
     this.settled = false; // the ready promise has resolved: open() steps the engine synchronously
     this.hint = ""; // the API a framework's own surface named for the transport it opens now (frameworks.js)
     this.failing = null; // the refused call whose failure events are being dispatched now (frameworks.js)
     this.flushTimer = null;
     this.config = null;
+    this.engine = null;
+    this.restarts = 0;
+    this.counters = { inFlight: 0, queued: 0, sockets: 0 }; // from the last step result
+    this.r12 = false; // the background can get R12 verdicts (hostsim agent)
+    this.tlsAsked = new Set(); // servers whose verdict was asked for
+    this.trapNext = ""; // test builds: the event type whose module call traps
+    this.onState = null; // workers.js: tells the workers' clients the mode
     // Start-up milestones, ms since navigation start (status().timings).
     this.timings = { documentStart: Math.round(native.now()) };
     this.ready = new Promise((resolve) => { this._resolveReady = resolve; });
+    // The bridge's port normally arrives within milliseconds; if a script
+    // that ran before mpnet took it, calls must not wait forever.
+    native.setTimeout(() => {
+      if (this.port) return;
+      this.fail(new Error("mpnet's channel from the extension never arrived (did a script that ran before mpnet take it?)"));
+      this.settled = true;
+      this._resolveReady();
+    }, INIT_TIMEOUT_MS);
     this.compiling = compileEmbedded();
     this.compiling.catch(() => {}); // awaited in load(); a failure must not go unhandled meanwhile
     this.mark("compileStarted");
@@ -123,42 +165,58 @@ class Runtime extends EventTarget {
    * has been compiling since document start; the bridge has asked the
    * background for the configuration (its "hello" on the port).
    */
-  async init(msg) {
+  async init(port) {
     this.mark("init");
-    this.port = msg.port;
+    this.port = port;
     let helloArrived;
     const hello = new Promise((resolve) => { helloArrived = resolve; });
-    this.port.onmessage = (e) => {
-      const m = e.data;
-      if (m && m.type === "reply" && this.replies.has(m.id)) {
-        const f = this.replies.get(m.id);
-        this.replies.delete(m.id);
-        f(m.value);
-        return;
-      }
-      if (m && m.type === "hello") {
-        this.mark("hello");
-        if (typeof m.asked === "number") this.timings.asked = Math.round(m.asked * 10) / 10;
-        helloArrived(m);
-        return;
+    invoke(listen, port, "message", (e) => {
+      const m = invoke(eventData, e);
+      if (!m || typeof m.type !== "string") return;
+      switch (m.type) {
+        case "reply": {
+          const f = this.replies.get(m.id);
+          if (f) {
+            this.replies.delete(m.id);
+            f(m.value);
+          }
+          return;
+        }
+        case "hello":
+          this.mark("hello");
+          if (typeof m.asked === "number") this.timings.asked = Math.round(m.asked * 10) / 10;
+          helloArrived(m);
+          return;
+        case "engineAnswer":
+          if (this.engine && this.engine.answer && Array.isArray(m.batch)) for (const a of m.batch) this.engine.answer(a);
+          return;
+        case "engineLost":
+          if (this.engine && this.engine.lost) this.engine.lost(String(m.error || "the extension-hosted module went away"));
+          return;
       }
       this.control(m);
-    };
-    for (const m of this.pendingOut) this.port.postMessage(m);
+    });
+    invoke(portStart, port);
+    for (const m of this.pendingOut) invoke(portPost, port, m);
     this.pendingOut = [];
     const loading = this.load();
     loading.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     try {
       const h = await hello;
       this.applyTab(h.tab || {});
-      this.module = await loading;
-      this.module.onTrap = (trap) => this.trapped(trap);
-      this.configure(h.files || []);
+      this.r12 = !!h.r12;
+      this.engine = await loading;
+      this.engine.onTrap = (trap) => this.trapped(trap);
+      await this.configure(h.files || []);
       this.mark("configured");
       // The Referer rule (R8) must be in place before the first call goes
       // out; the background said which one the tab has (a reload keeps it).
       const want = this.enabled && this.mode === "enforce" ? this.referer : "";
-      if (want !== h.referer) await this.request({ type: "referer", referer: this.referer, mode: this.mode });
+      if (want !== h.referer) {
+        const v = await this.request(this.refererMessage(), REFERER_WAIT_MS);
+        // No confirmation: calls would go out without the client's Referer.
+        if (!v || !v.ok) console.warn("[mpnet] the background did not confirm the Referer rule (R8); calls may go out without it" + (v && v.error ? ": " + v.error : ""));
+      }
     } catch (e) {
       this.fail(e);
     }
@@ -170,45 +228,84 @@ class Runtime extends EventTarget {
     // instance's memory in every frame.
   }
 
-  /** load waits for the embedded module's compilation and starts an instance. */
+  /**
+   * load waits for the embedded module's compilation and starts an
+   * instance. When this page may not compile WebAssembly (its CSP), the
+   * module runs in the extension instead, driven by the same messages.
+   */
   async load() {
-    const module = await this.compiling;
+    let module;
+    try {
+      module = await this.compiling;
+    } catch (e) {
+      this.mark("compileRefused");
+      this.compileError = String(e && e.message || e);
+      return this.loadRemote();
+    }
     this.mark("compiled");
     const m = await MpnetModule.load(module, { spare: false });
+    m.placement = "page";
     this.mark("instantiated");
     return m;
   }
 
+  async loadRemote() {
+    const host = () => this.request({ type: "engineHost" }).then((v) => {
+      if (!v || !v.ok) throw new Error("the extension could not start its module host" + (v && v.error ? ": " + v.error : ""));
+    });
+    await host();
+    const engine = new RemoteEngine((batch) => this.post({ type: "engine", batch }), host, native);
+    this.mark("instantiated");
+    return engine;
+  }
+
   mark(name) { this.timings[name] = Math.round(native.now() * 10) / 10; }
 
-  /** request sends a message to the background through the bridge and waits (at most 3 s) for its answer. */
-  request(msg) {
+  /** request sends a message to the background through the bridge and waits (at most ms) for its answer. */
+  request(msg, ms = 3000) {
     return new Promise((resolve) => {
       const id = Math.random().toString(36).slice(2);
-      const t = native.setTimeout(() => { this.replies.delete(id); resolve(null); }, 3000);
+      const t = native.setTimeout(() => { this.replies.delete(id); resolve(null); }, ms);
       this.replies.set(id, (v) => { native.clearTimeout(t); resolve(v); });
       this.post({ ...msg, replyTo: id });
     });
   }
 
-  configure(files) {
+  /** refererMessage asks the background for the tab's Referer rule (R8), scoped to the configuration's API hosts. */
+  refererMessage() {
+    const hosts = new Set();
+    const d = (this.config && this.config.domains) || {};
+    for (const list of ["request", "uploadFile", "downloadFile", "socket"]) {
+      for (const entry of d[list] || []) {
+        try {
+          const h = new URL(entry).hostname.replace(/\.$/, "");
+          if (/^[a-z0-9.-]+$/.test(h)) hosts.add(h);
+        } catch (e) { /* an invalid entry (C1-C4) allows nothing */ }
+      }
+    }
+    return { type: "referer", referer: this.referer || "", mode: this.mode, hosts: [...hosts].slice(0, 500) };
+  }
+
+  async configure(files) {
     if (!files.length) {
       throw new Error("no configuration for this origin: import the project's files in mpnet's options");
     }
-    const res = this.module.configure({ files });
+    const res = await this.engine.configure({ files });
     if (!res.ok) {
       const first = res.errors[0];
       throw new Error(`configuration error: ${first.file || ""}${first.line ? ":" + first.line : ""} ${first.message}`);
     }
     this.config = res.config;
     if (this.tabMode && this.tabMode !== res.config.mode) {
-      this.module.configure({ config: { ...res.config, mode: this.tabMode } });
+      await this.engine.configure({ config: { ...res.config, mode: this.tabMode } });
     }
     this.mode = this.tabMode || res.config.mode;
     this.state = "ready";
     this.problems = res.problems || [];
     this.referer = res.referer;
     this.sendStatus();
+    // R12 in the browser: the first call to a server waits for its verdict.
+    if (this.r12) this.event({ type: "tlsSource" });
     if (this.hidden()) this.event({ type: "hide" });
   }
 
@@ -217,11 +314,21 @@ class Runtime extends EventTarget {
     this.error = String(e && e.message || e);
     this.sendStatus();
     console.error("[mpnet] checks are OFF: " + this.error);
+    // Calls the engine was holding go ahead, unchecked and recorded as such:
+    // with no module there is nothing to wait for.
+    for (const c of [...this.calls.values()]) {
+      this.calls.delete(c.id);
+      if (c.record.state === "running") continue;
+      c.unchecked = true;
+      c.record.findings.push({ rule: "", severity: "error", message: "checks are OFF: " + this.error });
+      c.onAction({ type: "start", id: c.id, unchecked: true });
+    }
   }
 
   trapped(trap) {
     console.warn("[mpnet] " + trap.message);
-    if (this.module.restarts > MAX_RESTARTS) this.fail(new Error("the module keeps trapping: " + trap.message));
+    this.restarts++;
+    if (this.restarts > MAX_RESTARTS) this.fail(new Error("the module keeps trapping: " + trap.message));
     else this.sendStatus();
   }
 
@@ -239,19 +346,17 @@ class Runtime extends EventTarget {
     if (msg && msg.type === "tls" && msg.verdict && this.state === "ready") {
       // R12 verdicts from hostsim agent (via the background): later calls to
       // a failing server fail as on device.
-      try { this.event({ type: "tls", tls: msg.verdict }); } catch (e) { /* a bad verdict is ignored */ }
+      this.event({ type: "tls", tls: msg.verdict });
       return;
     }
     if (!msg || msg.type !== "control") return;
     const modeChanged = msg.mode && msg.mode !== this.mode;
     this.applyTab(msg);
     if (modeChanged && this.state === "ready" && this.config) {
-      try {
-        this.module.configure({ config: { ...this.config, mode: this.mode } });
-      } catch (e) { this.fail(e); }
+      when(this.engine.configure({ config: { ...this.config, mode: this.mode } }), () => {}, (e) => this.fail(e));
     }
     this.sendStatus();
-    if (this.state === "ready") this.request({ type: "referer", referer: this.referer, mode: this.mode });
+    if (this.state === "ready") this.request(this.refererMessage());
   }
 
   hidden() { return this.docHidden || this.manualBackground; }
@@ -270,27 +375,29 @@ class Runtime extends EventTarget {
   active() { return this.enabled && this.mode !== "off"; }
 
   status() {
-    let engine = {};
-    if (this.state === "ready") {
-      try { engine = this.module.status(); } catch (e) { engine = {}; }
-    }
+    const engine = this.state === "ready" ? this.counters : {};
     return {
       state: this.state, error: this.error, mode: this.mode, enabled: this.enabled,
       hidden: this.hidden(), background: this.manualBackground,
       appid: this.config && this.config.appid, version: this.config && this.config.version,
-      referer: this.referer || "", restarts: this.module ? this.module.restarts : 0,
+      referer: this.referer || "", restarts: this.restarts,
       inFlight: engine.inFlight || 0, queued: engine.queued || 0, sockets: engine.sockets || 0,
+      placement: this.engine ? this.engine.placement : "", calls: this.nextId,
+      memory: this.engine && this.engine.exports ? this.engine.exports.memory.buffer.byteLength : 0,
       problems: this.problems || [],
       timings: { ...this.timings },
     };
   }
 
   post(msg) {
-    if (this.port) this.port.postMessage(msg);
+    if (this.port) invoke(portPost, this.port, msg);
     else if (this.pendingOut.length < 1000) this.pendingOut.push(msg);
   }
 
-  sendStatus() { this.post({ type: "status", status: this.status() }); }
+  sendStatus() {
+    this.post({ type: "status", status: this.status() });
+    if (this.onState) this.onState(); // the workers' clients follow the mode
+  }
 
   /** flush sends the records changed since the last flush in one message. */
   flush() {
@@ -300,23 +407,74 @@ class Runtime extends EventTarget {
     this.outbox.clear();
   }
 
-  /** event sends an event to the engine and dispatches the resulting actions. */
-  event(ev) {
+  /**
+   * event sends an event to the engine and carries out the resulting
+   * actions: at once with the in-page module, when the answer comes with
+   * the extension-hosted one. A module call that fails (a trap, a refused
+   * event) fails the call the event is about, with an errMsg and a record.
+   */
+  event(ev, retried) {
     ev.at = this.now();
     let r;
     try {
-      r = this.module.step(ev);
+      if (TEST_HOOKS && this.trapNext === ev.type) {
+        this.trapNext = "";
+        r = when(this.engine.debug(2), () => ({ actions: [] }));
+      } else {
+        r = this.engine.step(ev);
+      }
     } catch (e) {
-      if (e && e.code === "bad_message") throw e;
-      // A trap: the instance was replaced and its state restored.
+      this.stepFailed(ev, e, retried);
       return;
     }
+    when(r, (x) => this.apply(x), (e) => this.stepFailed(ev, e, retried));
+  }
+
+  /** apply carries out a step's actions. */
+  apply(r) {
+    this.counters = r;
     for (const a of r.actions) {
       const c = this.calls.get(a.id);
       if (c) c.onAction(a);
+      if (a.type === "queue" && a.reason === "tls" && a.server) this.askTLS(a.server);
     }
     this.schedule(r.nextWake);
-    return r;
+  }
+
+  // stepFailed handles a module call that failed for one event. A trap has
+  // already replaced the instance and restored its state (without this
+  // event). An event about a call fails that call (the engine is told to
+  // forget it); any other event is sent once more.
+  stepFailed(ev, e, retried) {
+    const c = ev.id ? this.calls.get(ev.id) : null;
+    const why = e && e.code === "bad_message" ? "mpnet refused the call's event: " + e.message : "mpnet's policy module failed on this call (" + (e && e.message || e) + ")";
+    if (c) {
+      const api = c.record.api || (c.record.transport === "websocket" ? "connectSocket" : "request");
+      const action = { type: "fail", id: c.id, api, rule: "", errMsg: `${api}:fail ${why}`, message: `[mpnet] ${why}; the call was not judged, so it was failed`, fix: "reload the page; if it happens again, report it with the page's console output" };
+      c.onAction(action);
+      if (ev.type !== "open" && this.state === "ready") this.event({ type: "abort", id: ev.id }, true);
+    } else if (!retried && !ev.id && this.state === "ready") {
+      this.event(ev, true);
+    }
+  }
+
+  // askTLS asks the background for a server's R12 verdict the engine waits
+  // for (once per server) and tells the engine what came back.
+  askTLS(server) {
+    if (this.tlsAsked.has(server)) return;
+    this.tlsAsked.add(server);
+    const i = server.lastIndexOf(":");
+    const host = server.slice(0, i);
+    const port = Number(server.slice(i + 1));
+    // The call's own timeout bounds the wait; this bound only ends the request.
+    this.request({ type: "tlsVerdict", server }, 60000).then((v) => {
+      if (this.state !== "ready") return;
+      if (v && v.verdict && typeof v.verdict === "object") this.event({ type: "tls", tls: { ...v.verdict, host, port } });
+      else {
+        if (v && v.unavailable) console.warn(`[mpnet] no R12 verdict for ${server}: ${v.unavailable}`);
+        this.event({ type: "tls", server });
+      }
+    });
   }
 
   schedule(at) {
@@ -356,7 +514,7 @@ class Runtime extends EventTarget {
     const id = ++this.nextId;
     const api = facts.api || this.takeHint();
     const record = {
-      id: `${frameTag}-${id}`, api: api || "", method: facts.method || "GET", url: facts.url, frame: this.frame, startedAt: Date.now(), state: "waiting",
+      id: `${frameTag}-${id}`, api: api || "", method: facts.method || "GET", url: facts.url, frame: facts.frame || this.frame, startedAt: Date.now(), state: "waiting",
       verdict: "ok", rule: "", errMsg: "", proceeded: false, findings: [], queuedMs: 0, durationMs: 0, status: 0,
       mode: this.mode, transport: facts.transport || "", tooling: false,
     };
@@ -365,7 +523,10 @@ class Runtime extends EventTarget {
     if (this.state !== "ready" || !this.active()) {
       record.state = "running";
       if (!record.api) record.api = facts.transport === "websocket" ? "connectSocket" : "request";
+      record.unchecked = true;
       if (this.state === "failed") record.findings.push({ rule: "", severity: "error", message: "checks are OFF: " + this.error });
+      else if (!this.enabled) record.findings.push({ rule: "", severity: "warning", message: "not checked: mpnet is switched off for this tab (toolbar popup)" });
+      else if (this.mode === "off") record.findings.push({ rule: "", severity: "warning", message: "not checked: the mode is off" });
       this.emit(record);
       call.unchecked = true;
       call.onAction = () => {};
@@ -468,10 +629,15 @@ class Runtime extends EventTarget {
     // Records go to the background in batches: one message per call state
     // change cost more than the call itself (docs/BENCHMARKS.md). The outbox
     // holds the live record; postMessage copies its latest state at flush.
+    // The module names a call's API in its first action (R15); a record
+    // sent before that (a failed module call) names the transport's default.
+    if (!record.api) record.api = record.transport === "websocket" ? "connectSocket" : "request";
+    record.url = clip(record.url, 8192);
+    record.frame = clip(record.frame, 8192);
     this.outbox.set(record.id, record);
     if (!this.flushTimer) this.flushTimer = native.setTimeout(() => this.flush(), 50);
     // Listeners get a snapshot; with none, no copy is made.
-    if (this.verdictListeners.size > 0) this.dispatchEvent(new CustomEvent("verdict", { detail: JSON.parse(JSON.stringify(record)) }));
+    if (this.verdictListeners.size > 0) this.events.dispatchEvent(new CustomEvent("verdict", { detail: parse(stringify(record)) }));
   }
 
   /** response reports response headers (R11 reminders come back as reports). */
@@ -521,11 +687,13 @@ class Runtime extends EventTarget {
     }
   }
 
-  /** body applies R10 to a response body; answers {bytes, result}. */
+  /**
+   * body applies R10 to a response body; answers {bytes, result}, or a
+   * promise of it when the module runs in the extension.
+   */
   body(call, api, contentType, bytes) {
     if (call.unchecked || this.state !== "ready") return { bytes, result: null };
-    try {
-      const { result, body } = this.module.body({ api, contentType: contentType || "" }, bytes);
+    const done = ({ result, body }) => {
       for (const w of result.warnings || []) {
         const f = { rule: w.rule, severity: result.error && w.message === result.error ? "error" : "warning", message: w.message, fix: w.fix };
         call.record.findings.push(f);
@@ -533,16 +701,39 @@ class Runtime extends EventTarget {
         else if (call.record.verdict === "ok") { call.record.verdict = "warn"; call.record.rule = call.record.rule || w.rule; }
       }
       return { bytes: body, result };
-    } catch (e) {
+    };
+    const failed = (e) => {
+      // The body goes to the app as it came; the record says R10 was not applied.
+      call.record.findings.push({ rule: "R10", severity: "warning", message: `[R10] the body was not checked: ${e && e.message || e}`, fix: "" });
+      if (call.record.verdict === "ok") call.record.verdict = "warn";
       return { bytes, result: null };
+    };
+    try {
+      return when(this.engine.body({ api, contentType: contentType || "" }, bytes), done, failed);
+    } catch (e) {
+      return failed(e);
     }
+  }
+
+  /**
+   * checkSync judges a call at once (synchronous XHR): the decision, or,
+   * when the module runs in the extension and cannot answer synchronously,
+   * one that says so and fails the call in enforce mode.
+   */
+  checkSync(req) {
+    if (this.engine && this.engine.placement === "page") return this.engine.check(req);
+    const why = "mpnet cannot judge a synchronous XMLHttpRequest while its module runs in the extension (the page's Content-Security-Policy forbids WebAssembly)";
+    return {
+      allowed: false, proceed: this.mode !== "enforce", rule: "", errMsg: `${req.api}:fail ${why}`,
+      message: `[sync] ${why}`, warnings: [], api: req.api, url: req.url,
+    };
   }
 
   /** check is window.mpnet.check: the same decision object as `hostsim check`. */
   async check(req) {
     await this.ready;
     if (this.state !== "ready") throw new Error("mpnet checks are off: " + this.error);
-    return this.module.check({ api: req.api || "request", url: String(req.url), timeout: req.timeout > 0 ? Math.floor(req.timeout) : 0, headers: req.headers || null });
+    return this.engine.check({ api: req.api || "request", url: String(req.url), timeout: req.timeout > 0 ? Math.floor(req.timeout) : 0, headers: req.headers || null });
   }
 }
 
@@ -553,43 +744,53 @@ function finding(a) {
 const frameTag = Math.random().toString(36).slice(2, 8);
 
 function start() {
-  if (window.__mpnetRuntime) {
+  // One runtime per frame: a second injection (the manifest's and a
+  // registered content script both matching) finds the API in place. The
+  // guard is the frozen API itself, which exposes nothing of the runtime.
+  if (Object.getOwnPropertyDescriptor(window, "mpnet")) {
     wasmBase64 = null; // this frame's runtime is already running
     return;
   }
   const rt = new Runtime();
-  Object.defineProperty(window, "__mpnetRuntime", { value: rt });
   installFetch(rt, native, CallError);
   installXHR(rt, native, CallError);
   installWebSocket(rt, native, CallError);
+  installWorkers(rt, native);
   installFrameworks(rt);
   installResources(rt);
   document.addEventListener("visibilitychange", () => rt.setVisibility(document.visibilityState === "hidden"));
 
-  // The in-page API.
-  const api = Object.freeze({
+  // The in-page API: the only way in from page scripts.
+  const api = {
     check: (req) => rt.check(req || {}),
     status: () => rt.status(),
     setBackground: (on) => rt.setBackground(on),
     addEventListener: (type, fn, opts) => {
-      rt.addEventListener(type, fn, opts);
+      rt.events.addEventListener(type, fn, opts);
       if (type === "verdict" && fn) rt.listening(fn, opts, true);
     },
     removeEventListener: (type, fn, opts) => {
-      rt.removeEventListener(type, fn, opts);
+      rt.events.removeEventListener(type, fn, opts);
       if (type === "verdict" && fn) rt.listening(fn, opts, false);
     },
     ready: () => rt.ready.then(() => rt.status()),
-  });
-  Object.defineProperty(window, "mpnet", { value: api, configurable: false, enumerable: false });
+  };
+  if (TEST_HOOKS) {
+    // Browser tests only: make the module call for the next event of a type
+    // trap (a real trap, mpnet_debug(2), where that step would run).
+    api.test = freeze({ trapNext: (type) => { rt.trapNext = String(type); } });
+  }
+  defineProperty(window, "mpnet", { value: freeze(api), configurable: false, enumerable: false, writable: false });
 
   const onInit = (e) => {
-    if (e.source !== window || !e.data || e.data.__mpnet !== "init") return;
-    window.removeEventListener("message", onInit, true);
-    e.stopImmediatePropagation();
-    rt.init({ ...e.data, port: e.ports[0] });
+    const data = invoke(eventData, e);
+    if (invoke(eventSource, e) !== window || !data || data.__mpnet !== "init") return;
+    const ports = invoke(eventPorts, e);
+    invoke(unlisten, window, "message", onInit, true);
+    invoke(stopImmediate, e);
+    if (ports && ports[0]) rt.init(ports[0]);
   };
-  window.addEventListener("message", onInit, true);
+  invoke(listen, window, "message", onInit, true);
 }
 
 start();

@@ -18,7 +18,7 @@ export function installWebSocket(rt, native, CallError) {
     // Validate like the browser (throws SyntaxError for bad URLs and schemes).
     let u;
     try {
-      u = new URL(String(url), document.baseURI);
+      u = new URL(String(url), native.baseURI());
     } catch (e) {
       throw new DOMException(`Failed to construct 'WebSocket': The URL '${url}' is invalid.`, "SyntaxError");
     }
@@ -172,5 +172,5 @@ export function installWebSocket(rt, native, CallError) {
     Object.defineProperty(P, k, { value: v });
   }
   Object.defineProperty(MpnetWebSocket, "name", { value: "WebSocket" });
-  window.WebSocket = MpnetWebSocket;
+  globalThis.WebSocket = MpnetWebSocket;
 }

@@ -66,7 +66,7 @@ export function installXHR(rt, native, CallError) {
   }
 
   P.open = function (method, url, async = true, user, password) {
-    const abs = new URL(String(url), document.baseURI).href; // throws SyntaxError like the native one
+    const abs = new URL(String(url), native.baseURI()).href; // throws SyntaxError like the native one
     this._method = String(method).toUpperCase();
     this._url = abs;
     this._async = async !== false;
@@ -77,6 +77,7 @@ export function installXHR(rt, native, CallError) {
     this._aborted = false;
     this._response = undefined;
     this._bodyText = null;
+    this._decoding = null;
     this._xhr = null;
     this._call = null;
     this._raw = false;
@@ -155,7 +156,7 @@ export function installXHR(rt, native, CallError) {
       refuse(rec.errMsg);
     }
     if (rt.state === "ready" && rt.active()) {
-      const d = rt.module.check({ api: rec.api, url: self._url, headers: names });
+      const d = rt.checkSync({ api: rec.api, url: self._url, headers: names });
       Object.assign(rec, { verdict: d.allowed ? "warn" : "fail", rule: d.rule || "sync", errMsg: d.errMsg, proceeded: d.proceed });
       rec.findings.push({ rule: d.rule || "", severity: d.allowed ? "warning" : "error", message: (d.message ? d.message + " " : "") + "[sync] synchronous XMLHttpRequest: the client has no synchronous request; mpnet judged it without queueing or timeouts", fix: "use an asynchronous call (wx.request is always asynchronous)" });
       rt.emit(rec);
@@ -202,15 +203,17 @@ export function installXHR(rt, native, CallError) {
       }
       if (x.readyState === 4 && x.status !== 0 && self._textual) decode(self, x);
       if (x.readyState === 4) self._state = 4;
-      fire(self, "readystatechange", {}, Event);
+      afterBody(self, () => fire(self, "readystatechange", {}, Event));
     };
     for (const t of ["progress", "load"]) {
-      x.addEventListener(t, (e) => { if (self._xhr === x) fire(self, t, { loaded: e.loaded, total: e.total, lengthComputable: e.lengthComputable }); });
+      x.addEventListener(t, (e) => { if (self._xhr === x) afterBody(self, () => fire(self, t, { loaded: e.loaded, total: e.total, lengthComputable: e.lengthComputable })); });
     }
     x.addEventListener("loadend", (e) => {
       if (self._xhr !== x) return;
-      if (self._call) rt.finish(self._call, { status: x.status });
-      fire(self, "loadend", { loaded: e.loaded, total: e.total, lengthComputable: e.lengthComputable });
+      afterBody(self, () => {
+        if (self._call) rt.finish(self._call, { status: x.status });
+        fire(self, "loadend", { loaded: e.loaded, total: e.total, lengthComputable: e.lengthComputable });
+      });
     });
     x.addEventListener("error", () => { if (self._xhr === x) fire(self, "error", {}); });
     x.addEventListener("abort", () => { if (self._xhr === x) fire(self, "abort", {}); });
@@ -239,8 +242,18 @@ export function installXHR(rt, native, CallError) {
   function decode(self, x) {
     const bytes = new Uint8Array(x.response || new ArrayBuffer(0));
     const ct = x.getResponseHeader("content-type") || "";
-    const { bytes: out } = rt.body(self._call, self._call.record.api, ct, bytes);
-    self._bodyText = new TextDecoder("utf-8").decode(out);
+    const done = ({ bytes: out }) => { self._bodyText = new TextDecoder("utf-8").decode(out); };
+    const r = rt.body(self._call, self._call.record.api, ct, bytes);
+    // With the module in the extension (strict CSP) the answer comes later:
+    // the last events wait for it (afterBody).
+    if (r && typeof r.then === "function") self._decoding = r.then(done);
+    else done(r);
+  }
+
+  // afterBody runs fn once the response body has been through R10.
+  function afterBody(self, fn) {
+    if (self._decoding) self._decoding.then(fn);
+    else fn();
   }
 
   // networkError ends a refused or failed call like a network error. The
@@ -336,5 +349,5 @@ export function installXHR(rt, native, CallError) {
     Object.defineProperty(MpnetXHR, k, { value: v });
   }
   Object.defineProperty(MpnetXHR, "name", { value: "XMLHttpRequest" });
-  window.XMLHttpRequest = MpnetXHR;
+  globalThis.XMLHttpRequest = MpnetXHR;
 }

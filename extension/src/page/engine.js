@@ -1,0 +1,174 @@
+// The page runtime's engine: one interface, two placements.
+//
+// - In the page (default): the module compiled in this realm, MpnetModule
+//   itself; every call answers at once.
+// - In the extension (the page's CSP forbids WebAssembly): RemoteEngine
+//   sends the same ABI messages, through the bridge, to the module hosted
+//   in the extension's offscreen document (host/), and answers promises.
+//
+// The runtime (and the worker clients it serves) use both through `when`,
+// which carries on synchronously when an answer is a value and after it
+// when it is a promise, so the in-page path keeps its synchronous,
+// per-call cost. RemoteEngine keeps the same Journal as the loader: when
+// the host goes away (its document closed, the extension reloaded), a new
+// host gets the configuration, the R12 knowledge and the events since the
+// engine was last idle, exactly as after a trap.
+
+import { Journal, ModuleError, TrapError, frame, unframe } from "../../../wasm/loader.js";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const parse = JSON.parse;
+const stringify = JSON.stringify;
+
+/** when calls f with v, at once when v is a value, or once v (a promise) resolves. */
+export function when(v, f, onError) {
+  if (v && typeof v.then === "function") return v.then(f, onError);
+  return f(v);
+}
+
+const WATCH_MS = 1000;
+const ANSWER_MS = 5000;
+
+/** The largest body the extension-hosted module is sent for R10 (extension messages carry at most 64 MiB of JSON). */
+export const REMOTE_BODY_MAX = 32 << 20;
+
+/** RemoteEngine: the module's ABI over messages, for a module hosted elsewhere. */
+export class RemoteEngine {
+  /**
+   * @param send (batch) posts [{seq, op, data}] to the host
+   * @param reconnect () => Promise that resolves once a host is there again
+   */
+  constructor(send, reconnect, timers) {
+    this.placement = "extension";
+    this.restarts = 0;
+    this.onTrap = null;
+    this.journal = new Journal();
+    this._send = send;
+    this._reconnect = reconnect;
+    this._pending = new Map();
+    this._seq = 0;
+    this._restoring = null;
+    this._timers = timers;
+    this._watch = null;
+    this._out = []; // messages to send at the end of this task, as one batch
+  }
+
+  // _post queues a message; the messages of one task go as one batch (ten
+  // fetches started together cost one round of messages, not ten).
+  _post(m) {
+    this._out.push(m);
+    if (this._out.length === 1) queueMicrotask(() => {
+      const batch = this._out;
+      this._out = [];
+      this._send(batch);
+    });
+  }
+
+  _request(op, data) {
+    return new Promise((resolve, reject) => {
+      const seq = ++this._seq;
+      this._pending.set(seq, { resolve, reject, op, data, at: this._timers.now() });
+      this._post({ seq, op, data });
+      if (!this._watch) this._watch = this._timers.setTimeout(() => this._check(), WATCH_MS);
+    });
+  }
+
+  // _check: a host that leaves a message unanswered for ANSWER_MS is taken
+  // for lost (a closed document does not always close the port).
+  _check() {
+    this._watch = null;
+    if (!this._pending.size || this._reconnecting) return;
+    const oldest = this._pending.values().next().value;
+    if (this._timers.now() - oldest.at > ANSWER_MS) {
+      this.lost(`it did not answer within ${ANSWER_MS / 1000} s`);
+      return;
+    }
+    this._watch = this._timers.setTimeout(() => this._check(), WATCH_MS);
+  }
+
+  /** answer takes the host's answer {seq, data} or {seq, error: {code, message}}. */
+  answer(m) {
+    const p = this._pending.get(m.seq);
+    if (!p) return;
+    this._pending.delete(m.seq);
+    if (!m.error) {
+      p.resolve(m.data);
+      return;
+    }
+    if (m.error.code === "trap") {
+      this.restarts++;
+      const trap = new TrapError("mpnet_" + p.op, new Error(m.error.message), "");
+      trap.message = m.error.message; // the host's TrapError says it all
+      if (this.onTrap) this.onTrap(trap);
+      p.reject(trap);
+      return;
+    }
+    p.reject(new ModuleError({ code: m.error.code, message: m.error.message }));
+  }
+
+  /**
+   * lost says the host went away. A new host is brought to this engine's
+   * state (the journal: configuration, R12 knowledge, events since idle),
+   * then gets the messages the old one left unanswered, in order, and
+   * everything after them: the runtime sees a delay, not a loss.
+   */
+  lost(why) {
+    if (this._reconnecting) return;
+    this._reconnecting = true;
+    this.restarts++;
+    if (this.onTrap) this.onTrap(new Error(`the extension-hosted module was lost (${why}); a new one took over`));
+    const replay = this.journal.messages();
+    this.journal.restored();
+    const pending = [...this._pending.entries()];
+    this._restoring = this._reconnect().then(() => {
+      for (const [name, data] of replay) {
+        const seq = ++this._seq;
+        this._pending.set(seq, { resolve() {}, reject() {}, op: name.replace(/^mpnet_/, ""), data, at: this._timers.now() });
+        this._post({ seq, op: name.replace(/^mpnet_/, ""), data });
+      }
+      for (const [seq, p] of pending) {
+        p.at = this._timers.now();
+        this._post({ seq, op: p.op, data: p.data });
+      }
+    }, (e) => {
+      for (const [seq, p] of pending) {
+        this._pending.delete(seq);
+        p.reject(e);
+      }
+    }).finally(() => {
+      this._reconnecting = false;
+      this._restoring = null;
+      if (this._pending.size && !this._watch) this._watch = this._timers.setTimeout(() => this._check(), WATCH_MS);
+    });
+    this._restoring.catch(() => {});
+  }
+
+  async _json(op, msg) {
+    if (this._restoring) await this._restoring;
+    const text = typeof msg === "string" ? msg : stringify(msg);
+    const v = parse(await this._request(op, text));
+    if (v && v.error && typeof v.error.code === "string" && Object.keys(v).length === 1) throw new ModuleError(v.error);
+    if (op === "configure" || op === "step") this.journal.remember("mpnet_" + op, text, typeof msg === "string" ? null : msg, v);
+    return v;
+  }
+
+  configure(req) { return this._json("configure", req); }
+  check(req) { return this._json("check", req); }
+  step(ev) { return this._json("step", ev); }
+
+  /** body: R10 on a response body, by the host's module (and its TextDecoder). */
+  async body(header, bytes) {
+    const framed = frame(enc.encode(stringify(header)), bytes);
+    if (framed.length > REMOTE_BODY_MAX) throw new ModuleError({ code: "too_large", message: `a ${bytes.length}-byte body is more than the extension-hosted module takes (${REMOTE_BODY_MAX} bytes)` });
+    if (this._restoring) await this._restoring;
+    const out = await this._request("body", framed);
+    const { head, payload } = unframe(out);
+    const result = parse(dec.decode(head));
+    if (result.error && result.error.code) throw new ModuleError(result.error);
+    return { result, body: payload };
+  }
+
+  /** debug: the module's test hooks (2 traps it). */
+  debug(op) { return this._request("debug", op); }
+}
