@@ -41,9 +41,22 @@ const badge = () => ext.evaluate((id) => chrome.action.getBadgeText({ tabId: id 
 // The panel's own counts line: "N calls · N would fail · N warnings".
 const panelCounts = () => panel.evaluate(() => (document.getElementById("counts").textContent.match(/\d+/g) || []).map(Number));
 
+// settle waits until the background holds n finished records and the panel
+// shows the same counts as those records (the panel's last update can come
+// a message after the background's).
 async function settle(n) {
-  await ext.waitForFunction(async ({ id, n }) => (await chrome.runtime.sendMessage({ type: "getRecords", tabId: id })).filter((r) => r.state !== "running" && r.state !== "waiting").length >= n, { id: tabId, n }, { timeout: 10000 });
-  await panel.waitForFunction((n) => Number((document.getElementById("counts").textContent.match(/\d+/) || [0])[0]) >= n, n, { timeout: 10000 });
+  const finished = (rs) => rs.filter((r) => r.state !== "running" && r.state !== "waiting").length;
+  const triple = (rs) => [rs.length, rs.filter((r) => r.verdict === "fail").length, rs.filter((r) => r.verdict === "warn").length].join(",");
+  const t0 = Date.now();
+  let want = "";
+  for (;;) {
+    const rs = await records();
+    want = triple(rs);
+    const shown = (await panelCounts()).join(",");
+    if (finished(rs) >= n && shown === want) return;
+    if (Date.now() - t0 > 10000) throw new Error(`after 10 s: ${finished(rs)} of ${n} records finished; the panel shows ${shown}, the background holds ${want}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 // stopWorker stops the extension's service worker, as Chromium does when it
