@@ -49,15 +49,37 @@ func sslNames(t *testing.T) map[string]string {
 
 var sslFlags = map[string]string{"1.0": "-tls1", "1.1": "-tls1_1", "1.2": "-tls1_2", "1.3": "-tls1_3"}
 
+// sclientTimeout bounds one s_client run whose answer the comparison
+// needs. It is no speed target: s_client ends as soon as the handshake is
+// done or refused (stdin is empty), so only a server that never answers
+// waits this long, and those are compared with noTLSTimeout. On a loaded
+// two-core machine, two dozen s_client processes at once took more than
+// the 4 s this once was, and the empty output read as "openssl saw no TLS".
+var sclientTimeout = 60 * time.Second
+
+// noTLSTimeout bounds the s_client run that confirms a server the probe
+// found no TLS on (refused, not TLS, hanging): a timeout there agrees.
+const noTLSTimeout = 4 * time.Second
+
 // sclient runs one s_client handshake and returns its output.
 func sclient(t *testing.T, addr string, args ...string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	return sclientWithin(t, sclientTimeout, addr, args...)
+}
+
+// sclientWithin is sclient with its own timeout. A run the timeout killed
+// fails the test when its answer was needed (timeout is sclientTimeout):
+// its empty output must not pass for "the server refused".
+func sclientWithin(t *testing.T, timeout time.Duration, addr string, args ...string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "openssl", append([]string{"s_client", "-connect", addr}, args...)...)
 	cmd.Stdin = strings.NewReader("")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	_ = cmd.Run() // a refused handshake exits non-zero; the output says why
+	if ctx.Err() != nil && timeout == sclientTimeout {
+		t.Errorf("openssl s_client -connect %s %s: no answer in %s", addr, strings.Join(args, " "), timeout)
+	}
 	return out.String()
 }
 
@@ -169,7 +191,7 @@ func compareFixture(t *testing.T, names map[string]string, roots *x509.CertPool,
 	})
 	if facts.Error != "" {
 		// No TLS session (refused, not TLS, no answer): OpenSSL gets none either.
-		if out := sclient(t, f.Addr, "-servername", f.Host); reCipher.MatchString(out) && !strings.Contains(out, "Cipher is (NONE)") {
+		if out := sclientWithin(t, noTLSTimeout, f.Addr, "-servername", f.Host); reCipher.MatchString(out) && !strings.Contains(out, "Cipher is (NONE)") {
 			t.Errorf("the probe found no TLS (%s), openssl did:\n%s", facts.Error, out)
 		}
 		return
