@@ -316,8 +316,9 @@ func (s *Service) allow(ctx context.Context, tokenID string) (bool, int, error) 
 func (s *Service) maybePrune(ctx context.Context) {
 	now := s.o.Now()
 	s.pruneMu.Lock()
-	// A fresh instance (every Worker request is one) prunes one time in a
-	// hundred; a long-lived one once an hour.
+	// A fresh instance (a new process, a new Worker isolate or a Go
+	// instance the Worker's glue replaced) prunes one time in a hundred; a
+	// long-lived one once an hour.
 	due := now.Sub(s.pruned) > time.Hour && (!s.pruned.IsZero() || rand.IntN(100) == 0)
 	if due || s.pruned.IsZero() {
 		s.pruned = now

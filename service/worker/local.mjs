@@ -42,12 +42,11 @@ if (args.cors) bindings.MPNET_CORS_ORIGINS = args.cors;
 // Miniflare 5 takes the options Miniflare 4 took through this converter.
 const mf = new Miniflare(convertV4MiniflareOptions({
   name: "mpnet-team",
-  // syumai/workers' glue: the entry module, its runtime and Go's
-  // wasm_exec.js, and the Go program.
+  // The glue (worker.mjs), Go's wasm_exec.js as syumai/workers ships it,
+  // and the Go program.
   modulesRoot: dir,
   modules: [
     { type: "ESModule", path: path.join(dir, "worker.mjs") },
-    { type: "ESModule", path: path.join(dir, "runtime.mjs") },
     { type: "ESModule", path: path.join(dir, "wasm_exec.js") },
     { type: "CompiledWasm", path: path.join(dir, "app.wasm") },
   ],

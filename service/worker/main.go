@@ -2,9 +2,11 @@
 
 // Command worker is the team service on Cloudflare Workers: the same
 // handler as the native server (service.New), its storage in D1 through
-// syumai/workers' database/sql driver. `go run ./build service` builds it
-// with syumai/workers' JavaScript glue into dist/worker; wrangler.toml
-// beside this file deploys it (README.md, "Team service").
+// syumai/workers' database/sql driver. One Go instance per isolate answers
+// many requests (package bridge; worker.mjs beside this file is the glue
+// that starts it, and replaces it when it dies). `go run ./build service`
+// builds it into dist/worker; wrangler.toml beside this file deploys it
+// (README.md, "Team service").
 //
 // Environment (wrangler.toml [vars], secrets with `wrangler secret put`):
 //
@@ -17,22 +19,22 @@ package main
 
 import (
 	"database/sql"
-	"net/http"
 	"strconv"
 	"strings"
 	"syscall/js"
 
-	"github.com/syumai/workers"
 	"github.com/syumai/workers/cloudflare"
 	_ "github.com/syumai/workers/cloudflare/d1" // the "d1" database/sql driver
 
 	"mpnet/service"
 	"mpnet/service/store"
+	"mpnet/service/worker/bridge"
 )
 
 // schemaFlag remembers in a JavaScript global that the schema is up to
-// date: the glue runs a fresh Go instance for every request, but the
-// isolate's globals live on, so only an isolate's first request checks.
+// date. A global of the isolate, not of the Go instance: it outlives an
+// instance that died (a panic) and the glue replaced, so only an isolate's
+// first request checks.
 type schemaFlag struct{}
 
 const flagName = "__mpnetSchema"
@@ -59,10 +61,5 @@ func main() {
 		CORSOrigins:   origins,
 		Log:           func(line string) { js.Global().Get("console").Call("log", line) },
 	})
-	workers.Serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Host == "" {
-			r.Host = r.URL.Host
-		}
-		h.ServeHTTP(w, r)
-	}))
+	bridge.Serve(testHooks(h))
 }
