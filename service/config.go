@@ -287,8 +287,8 @@ func (s *Service) diff(w http.ResponseWriter, r *http.Request, c *caller) {
 		Unified: Unified(a, b, fmt.Sprintf("mpnet.json@%d", from), fmt.Sprintf("mpnet.json@%d", to))})
 }
 
-// compiledCache keeps compiled configurations by ETag (a long-lived
-// native instance reuses them; each Worker request has a fresh one).
+// compiledCache keeps compiled configurations by ETag, at most 64 (a
+// native process and a Worker isolate's Go instance both live on).
 type compiledCache struct {
 	mu sync.Mutex
 	m  map[string]*config.Compiled

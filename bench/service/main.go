@@ -7,7 +7,7 @@
 // failures (connections killed mid-request, the server killed and
 // restarted).
 //
-//	go run ./build service && go run ./bench/service [--target native,worker] [--reporters 8] [--batches 40] [--records 50] [--faults]
+//	go run ./build service && go run ./bench/service [--target native,worker,worker=DIR] [--reporters 8] [--batches 40] [--records 50] [--faults]
 //
 // It talks to loopback only and stops by itself (bounded counts, a
 // deadline). Results: docs/BENCHMARKS.md, "Team service".
@@ -45,7 +45,7 @@ import (
 const appid = "wx0123456789abcdef"
 
 var (
-	targets   = flag.String("target", "native,worker", "targets: native, worker (comma-separated)")
+	targets   = flag.String("target", "native,worker", "targets: native, worker, worker=DIR (a Worker built into DIR) (comma-separated)")
 	reporters = flag.Int("reporters", 8, "concurrent reporters (one token each)")
 	batches   = flag.Int("batches", 40, "batches per reporter")
 	records   = flag.Int("records", 50, "records per batch (3 in 4 fail: counted)")
@@ -71,6 +71,12 @@ func main() {
 		case "worker":
 			srv = &worker{dir: filepath.Join(root, *dist, "worker")}
 		default:
+			// worker=DIR: another build of the Worker (an A/B against an
+			// older commit's, built into DIR).
+			if dir, ok := strings.CutPrefix(strings.TrimSpace(t), "worker="); ok && dir != "" {
+				srv = &worker{dir: dir}
+				break
+			}
 			fmt.Fprintf(os.Stderr, "unknown target %q\n", t)
 			os.Exit(2)
 		}

@@ -13,7 +13,7 @@
 
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import path from "node:path";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 
 process.env.WRANGLER_SEND_METRICS = "false";
 process.env.DO_NOT_TRACK = "1";
@@ -42,12 +42,16 @@ if (args.cors) bindings.MPNET_CORS_ORIGINS = args.cors;
 // Miniflare 5 takes the options Miniflare 4 took through this converter.
 const mf = new Miniflare(convertV4MiniflareOptions({
   name: "mpnet-team",
-  // The glue (worker.mjs), Go's wasm_exec.js as syumai/workers ships it,
-  // and the Go program.
+  // The glue (worker.mjs first: the entry), the other JavaScript modules
+  // beside it (Go's wasm_exec.js as syumai/workers ships it) and the Go
+  // program.
   modulesRoot: dir,
   modules: [
     { type: "ESModule", path: path.join(dir, "worker.mjs") },
-    { type: "ESModule", path: path.join(dir, "wasm_exec.js") },
+    ...readdirSync(dir)
+      .filter((f) => /\.m?js$/.test(f) && f !== "worker.mjs")
+      .sort()
+      .map((f) => ({ type: "ESModule", path: path.join(dir, f) })),
     { type: "CompiledWasm", path: path.join(dir, "app.wasm") },
   ],
   compatibilityDate: "2026-01-01",
