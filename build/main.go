@@ -287,7 +287,7 @@ func test(out string) error {
 	if err := run(append(env, "MPNET_WORKER_LATER=1"), "go", "test", "-count=1", "-timeout", "30m", "./..."); err != nil {
 		return err
 	}
-	if err := run(env, "go", "test", "-count=1", "-timeout", "10m", "-run", "^TestWorker$", "-v", "./service/"); err != nil {
+	if err := run(env, "go", "test", "-count=1", "-timeout", "10m", "-run", "^TestWorker", "-v", "./service/"); err != nil {
 		return err
 	}
 	// The browser tests: the JS loader and UI helpers in Node, then the real

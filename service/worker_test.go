@@ -60,9 +60,7 @@ func randomOperator() string {
 // TestWorker runs the HTTP suite against the built Worker in workerd with
 // a local D1 database: the same suite as TestNative.
 func TestWorker(t *testing.T) {
-	if os.Getenv("MPNET_WORKER_LATER") != "" {
-		t.Skip("go run ./build test runs the Worker's suite in a step of its own")
-	}
+	later(t)
 	op := randomOperator()
 	w := startWorker(t, op, 100)
 	// The deployed build has none of the tests' hooks.
@@ -70,6 +68,14 @@ func TestWorker(t *testing.T) {
 		t.Fatalf("GET /__test/panic in the deployed build: status %d, instance %q, want 404 and none\n%s", status, inst, body)
 	}
 	apitest.Run(t, apitest.Target{URL: w.URL, Operator: op, RatePerMinute: 100})
+}
+
+// later skips a Worker test in the step of `go run ./build test` that runs
+// everything else: the Worker's tests run in a step of their own.
+func later(t *testing.T) {
+	if os.Getenv("MPNET_WORKER_LATER") != "" {
+		t.Skip("go run ./build test runs the Worker's tests in a step of their own")
+	}
 }
 
 // instanceGet sends GET path to the tests' build of the Worker and returns
@@ -100,6 +106,7 @@ func instanceGet(t *testing.T, base, path, token string) (int, string, []byte) {
 // TestWorkerReusesInstance: one Go instance answers an isolate's requests,
 // one after another and at once (the glue starts it once, not per request).
 func TestWorkerReusesInstance(t *testing.T) {
+	later(t)
 	op := randomOperator()
 	w := startWorkerFrom(t, buildworker.TestDir, op, 1000)
 	seen := map[string]int{}
@@ -136,6 +143,7 @@ func TestWorkerReusesInstance(t *testing.T) {
 // next request is answered by a new instance, D1 and the schema flag
 // working as before.
 func TestWorkerPanic(t *testing.T) {
+	later(t)
 	op := randomOperator()
 	w := startWorkerFrom(t, buildworker.TestDir, op, 1000)
 	status, before, body := instanceGet(t, w.URL, "/v1/whoami", op)

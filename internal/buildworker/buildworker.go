@@ -77,45 +77,38 @@ func Build(dir string, tags ...string) error {
 	return nil
 }
 
-var (
+// build is a Worker built once per process into a temporary directory.
+type build struct {
 	once sync.Once
 	dir  string
-	berr error
-)
+	err  error
+}
+
+// get builds it with tags on the first call, unless env names a directory
+// to use instead.
+func (b *build) get(env string, tags ...string) (string, error) {
+	b.once.Do(func() {
+		if d := os.Getenv(env); env != "" && d != "" {
+			b.dir = d
+			return
+		}
+		b.dir, b.err = os.MkdirTemp("", "mpnet-worker-")
+		if b.err == nil {
+			b.err = Build(b.dir, tags...)
+		}
+	})
+	return b.dir, b.err
+}
+
+var deployed, tests build
 
 // Dir returns a directory holding the Worker to test: $MPNET_WORKER when
 // set (`go run ./build test` sets it to what it built), else a fresh build
 // into a temporary directory, once per process.
-func Dir() (string, error) {
-	once.Do(func() {
-		if d := os.Getenv("MPNET_WORKER"); d != "" {
-			dir = d
-			return
-		}
-		dir, berr = os.MkdirTemp("", "mpnet-worker-")
-		if berr == nil {
-			berr = Build(dir)
-		}
-	})
-	return dir, berr
-}
-
-var (
-	testOnce sync.Once
-	testDir  string
-	testErr  error
-)
+func Dir() (string, error) { return deployed.get("MPNET_WORKER") }
 
 // TestDir returns a directory holding the tests' build of the Worker
 // (-tags mpnettest: it names its Go instance in a response header and
 // panics on request; service/worker/testhooks.go), built once per process
 // into a temporary directory. The deployed build has neither.
-func TestDir() (string, error) {
-	testOnce.Do(func() {
-		testDir, testErr = os.MkdirTemp("", "mpnet-worker-test-")
-		if testErr == nil {
-			testErr = Build(testDir, "mpnettest")
-		}
-	})
-	return testDir, testErr
-}
+func TestDir() (string, error) { return tests.get("", "mpnettest") }
