@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -80,36 +81,63 @@ func later(t *testing.T) {
 
 // instanceGet sends GET path to the tests' build of the Worker and returns
 // the status, the Go instance that answered (its X-Mpnet-Test-Instance
-// header) and the body. The client gives up after a minute: a request
-// the Worker never answers fails the test instead of hanging it.
+// header) and the body, failing the test when there is no answer.
 func instanceGet(t *testing.T, base, path, token string) (int, string, []byte) {
 	t.Helper()
-	req, err := http.NewRequest("GET", base+path, nil)
+	status, inst, body, err := fetchInstance(base, path, token)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return status, inst, body
+}
+
+// fetchInstance is instanceGet for any goroutine. The client gives up
+// after a minute: a request the Worker never answers fails the test
+// instead of hanging it.
+func fetchInstance(base, path, token string) (int, string, []byte, error) {
+	req, err := http.NewRequest("GET", base+path, nil)
+	if err != nil {
+		return 0, "", nil, err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	res, err := (&http.Client{Timeout: time.Minute}).Do(req)
 	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
+		return 0, "", nil, fmt.Errorf("GET %s: %w", path, err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
+		return 0, "", nil, fmt.Errorf("GET %s: %w", path, err)
 	}
-	return res.StatusCode, res.Header.Get("X-Mpnet-Test-Instance"), b
+	return res.StatusCode, res.Header.Get("X-Mpnet-Test-Instance"), b, nil
 }
 
 // TestWorkerReusesInstance: one Go instance answers an isolate's requests,
-// one after another and at once (the glue starts it once, not per request).
+// at once (the isolate's first eight share one start) and one after
+// another (the glue starts it once, not per request).
 func TestWorkerReusesInstance(t *testing.T) {
 	later(t)
 	op := randomOperator()
 	w := startWorkerFrom(t, buildworker.TestDir, op, 1000)
 	seen := map[string]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, inst, body, err := fetchInstance(w.URL, "/v1/whoami", op)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil || status != http.StatusOK {
+				t.Errorf("concurrent whoami: %v, status %d\n%s", err, status, body)
+			}
+			seen[inst]++
+		}()
+	}
+	wg.Wait()
 	for i := 0; i < 4; i++ {
 		status, inst, body := instanceGet(t, w.URL, "/v1/whoami", op)
 		if status != http.StatusOK || inst == "" {
@@ -117,22 +145,6 @@ func TestWorkerReusesInstance(t *testing.T) {
 		}
 		seen[inst]++
 	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			status, inst, body := instanceGet(t, w.URL, "/v1/whoami", op)
-			mu.Lock()
-			defer mu.Unlock()
-			if status != http.StatusOK {
-				t.Errorf("concurrent whoami: status %d\n%s", status, body)
-			}
-			seen[inst]++
-		}()
-	}
-	wg.Wait()
 	if len(seen) != 1 {
 		t.Fatalf("12 requests were answered by %d Go instances, want 1: %v", len(seen), seen)
 	}
