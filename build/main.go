@@ -181,7 +181,8 @@ func zipDir(dir, path string) error {
 }
 
 // checkReproducible builds everything again into a temporary directory and
-// requires the module and the extension zip to be byte-identical to out's.
+// requires the module, the extension zip and the Worker's files to be
+// byte-identical to out's (the Worker must be built into out first).
 func checkReproducible(out string) error {
 	tmp, err := os.MkdirTemp("", "mpnet-repro-")
 	if err != nil {
@@ -192,7 +193,14 @@ func checkReproducible(out string) error {
 	if err := build(tmp); err != nil {
 		return err
 	}
-	for _, name := range []string{"mpnet.wasm", "mpnet-extension.zip"} {
+	if err := buildworker.Build(filepath.Join(tmp, "worker")); err != nil {
+		return err
+	}
+	names := []string{"mpnet.wasm", "mpnet-extension.zip"}
+	for _, f := range buildworker.Files {
+		names = append(names, filepath.Join("worker", f))
+	}
+	for _, name := range names {
 		a, err := fileSHA(filepath.Join(out, name))
 		if err != nil {
 			return err
@@ -264,10 +272,10 @@ func test(out string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkReproducible(out); err != nil {
+	if err := worker(out); err != nil {
 		return err
 	}
-	if err := worker(out); err != nil {
+	if err := checkReproducible(out); err != nil {
 		return err
 	}
 	workerDir, err := filepath.Abs(filepath.Join(out, "worker"))
