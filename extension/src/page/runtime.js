@@ -247,9 +247,13 @@ class Runtime {
   }
 
   /**
-   * askLocal asks the bridge for the module's bytes, once the page has
-   * parsed (DOMContentLoaded), so that fetching and compiling them take
-   * nothing from the page's own load.
+   * askLocal asks the bridge for the module's bytes once the page has
+   * loaded (its load event, then an idle moment), so that reading 4.7 MB
+   * from the extension and compiling them take nothing from the page's own
+   * load and from the calls it makes meanwhile (asking at the end of
+   * parsing, before a bundle's deferred scripts ran, put DOMContentLoaded
+   * of the Taro app page 1.72x behind the page without mpnet;
+   * docs/BENCHMARKS.md).
    */
   askLocal() {
     if (!this.mayCompile || this.local) return;
@@ -258,8 +262,9 @@ class Runtime {
       this.mark("localAsked");
       this.post({ type: "moduleBytes" });
     };
-    if (document.readyState === "loading") invoke(listen, document, "DOMContentLoaded", ask, { once: true });
-    else ask();
+    const idle = () => (native.idle ? native.idle(ask, { timeout: 200 }) : native.setTimeout(ask, 0));
+    if (document.readyState !== "complete") invoke(listen, window, "load", idle, { once: true });
+    else idle();
   }
 
   /**
