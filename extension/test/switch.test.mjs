@@ -19,8 +19,12 @@ let base;
 // document_start content script) has defined window.mpnet before it runs.
 const HELD = "<!doctype html><meta charset=\"utf-8\"><title>held</title><script>window.mpnet.test.holdSwitch(true);</script><body>held</body>";
 
+// The preview server looks its files up per request: pages that need the
+// fixtures' URLs are added once the stack runs.
+const files = { "/held.html": { type: "text/html; charset=utf-8", body: HELD } };
+
 before(async () => {
-  stack = await startStack({ testHooks: true, files: { "/held.html": { type: "text/html; charset=utf-8", body: HELD } } });
+  stack = await startStack({ testHooks: true, files });
   base = stack.fx.byName.valid.url;
   page = await stack.context.newPage();
   await page.goto(new URL("held.html", stack.preview.url).href);
@@ -127,6 +131,24 @@ test("a page whose CSP forbids WebAssembly stays on the extension's module: it n
     assert.equal(st.timings.localAsked, undefined, JSON.stringify(st.timings));
     const blocked = await p.evaluate((u) => fetch(u).then(() => "proceeded", (e) => e.message), base.replace("valid.", "stats.") + "collect");
     assert.equal(blocked, "request:fail url not in domain list");
+  } finally {
+    await p.close();
+  }
+});
+
+test("a page whose load event does not come (an image that hangs) still gets its own module, 5 s after DOMContentLoaded", async () => {
+  files["/hang.html"] = { type: "text/html; charset=utf-8", body: `<!doctype html><meta charset="utf-8"><title>hang</title><body><img src="${base}slow?ms=60000"></body>` };
+  const p = await stack.context.newPage();
+  try {
+    await p.goto(new URL("hang.html", stack.preview.url).href, { waitUntil: "domcontentloaded" });
+    await p.waitForFunction(() => window.mpnet.status().placement === "page", null, { timeout: 20000 });
+    const out = await p.evaluate(() => ({
+      readyState: document.readyState,
+      dcl: performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd,
+      asked: window.mpnet.status().timings.localAsked,
+    }));
+    assert.equal(out.readyState, "interactive", "the load event has not come");
+    assert.ok(out.asked - out.dcl >= 4900, JSON.stringify(out));
   } finally {
     await p.close();
   }

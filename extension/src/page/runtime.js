@@ -55,6 +55,10 @@ const defineProperty = Object.defineProperty;
 
 // Test builds (the browser tests bundle with MPNET_TEST_HOOKS true) add
 // `mpnet.test`; the shipped extension has no such code.
+// How long after DOMContentLoaded the runtime asks for the module's bytes
+// when the page's load event has not come (askLocal).
+const LOAD_WAIT_MS = 5000;
+
 const TEST_HOOKS = typeof MPNET_TEST_HOOKS !== "undefined" && MPNET_TEST_HOOKS;
 
 // mayCompile: whether this page may compile WebAssembly at all (a
@@ -258,13 +262,24 @@ class Runtime {
   askLocal() {
     if (!this.mayCompile || this.local) return;
     this.local = { state: "asked", inst: null };
+    let asked = false;
     const ask = () => {
+      if (asked) return;
+      asked = true;
       this.mark("localAsked");
       this.post({ type: "moduleBytes" });
     };
     const idle = () => (native.idle ? native.idle(ask, { timeout: 200 }) : native.setTimeout(ask, 0));
-    if (document.readyState !== "complete") invoke(listen, window, "load", idle, { once: true });
-    else idle();
+    if (document.readyState !== "complete") {
+      invoke(listen, window, "load", idle, { once: true });
+      // A load event held up by a resource that never finishes: ask anyway,
+      // LOAD_WAIT_MS after DOMContentLoaded.
+      const late = () => native.setTimeout(idle, LOAD_WAIT_MS);
+      if (document.readyState === "loading") invoke(listen, document, "DOMContentLoaded", late, { once: true });
+      else late();
+    } else {
+      idle();
+    }
   }
 
   /**
