@@ -1,21 +1,44 @@
-// ab-ready: the page runtime's ready time of two trees side by side, for
-// judging one change (docs/BENCHMARKS.md, "Changes and their effect").
+// ab-ready: two trees side by side, for judging one change to the page's
+// load path or to the per-call cost (docs/BENCHMARKS.md, "Changes and their
+// effect"). The other tree's extension (its harness, bundle and module)
+// against this one's, trials alternated, in one run:
 //
-//   node bench/ab-ready.mjs --old <other checkout> [--warm 15] [--cold 7]
+//   node bench/ab-ready.mjs --old <other checkout> [--warm 15] [--cold 5]
+//        [--pages demo,taro] [--storm 0] [--latency 0] [--n 1000]
+//        [--write docs/BENCHMARKS.md] [--old-rev REV]
+//
+// - warm: reloads of each page (bench/lib/pageload.mjs: the demo preview and
+//   the bundled Taro app) in one browser per tree, and in a browser without
+//   the extension: DOMContentLoaded and its ratio to the page without
+//   mpnet, when the runtime is ready, the wait of a call made at the first
+//   script and at DOMContentLoaded, the runtime's timeline.
+// - cold: the same on a fresh profile and browser per trial.
+// - storm (--storm N trials): 1,000 fetches in batches of 10 from the demo
+//   preview (covered) and the same page on an uncovered origin, in each
+//   tree's browser, and the page in a browser without the extension:
+//   mpnet's own share (covered / uncovered) and the whole extension's
+//   (covered / without) per tree, per-trial ratios.
+// - --latency N: the same storm, N trials, with each response delayed
+//   20-50 ms (the valid fixture's /slow), as a real API server answers.
+// - --write FILE: the rows, as a Markdown table, replace the part of FILE
+//   between "<!-- ab-ready:begin -->" and "<!-- ab-ready:end -->" (the
+//   bench's section of docs/BENCHMARKS.md).
 //
 // The other checkout needs its own `go run ./build` (dist/mpnet.wasm) and
 // node_modules, e.g. `git worktree add ../old <commit>`, then `npm ci` and
-// `go run ./build` there. Warm: one browser per tree, reloads alternated
-// between them. Cold: a fresh profile and browser per trial, trees
-// alternated. Prints the medians of the runtime's timeline and their ratio.
+// `go run ./build` there.
 
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { existsSync } from "node:fs";
-import { READY_PROBE, readyMarks } from "./lib/browser.mjs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { READY_PROBE, launchPlain } from "./lib/browser.mjs";
+import { PAGES, taroAppJS, pageFiles, fillPages, pageURL, loadMarks } from "./lib/pageload.mjs";
+import { storm } from "./lib/storm.mjs";
+import { median } from "./lib/stats.mjs";
 
 function parseArgs(argv) {
-  const o = { old: "", warm: 15, cold: 7 };
+  const o = { old: "", oldRev: "", warm: 15, cold: 5, pages: PAGES, storm: 0, latency: 0, n: 1000, write: "" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -23,11 +46,16 @@ function parseArgs(argv) {
       return argv[++i];
     };
     if (a === "--old") o.old = path.resolve(next());
-    else if (a === "--warm" || a === "--cold") {
+    else if (a === "--write") o.write = path.resolve(next());
+    else if (a === "--old-rev") o.oldRev = next();
+    else if (a === "--warm" || a === "--cold" || a === "--storm" || a === "--latency" || a === "--n") {
       const n = Number(next());
       if (!Number.isInteger(n) || n < 0) throw new Error(`${a}: want a whole number, got ${argv[i]}`);
       o[a.slice(2)] = n;
-    } else throw new Error(`unknown argument ${a} (usage: --old <checkout> [--warm N] [--cold N])`);
+    } else if (a === "--pages") {
+      o.pages = next().split(",").filter(Boolean);
+      for (const p of o.pages) if (!PAGES.includes(p)) throw new Error(`--pages: ${p} is not one of ${PAGES.join(", ")}`);
+    } else throw new Error(`unknown argument ${a} (usage: --old <checkout> [--warm N] [--cold N] [--pages demo,taro] [--storm N] [--latency N] [--n N] [--write FILE])`);
   }
   if (!o.old) throw new Error("--old <checkout> is required");
   for (const f of ["extension/tools/harness.mjs", "dist/mpnet.wasm", "node_modules"]) {
@@ -36,63 +64,202 @@ function parseArgs(argv) {
   return o;
 }
 
-const KEYS = ["documentStart", "compileStarted", "asked", "init", "hello", "compiled", "instantiated", "configured", "ready"];
-const mark = (m, k) => (k === "ready" ? m.ready : m.timings && m.timings[k]);
-const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]; };
+const TREES = ["old", "new"];
+const TIMELINE = ["documentStart", "init", "hello", "compiled", "instantiated", "configured", "ready", "localAsked", "bytes", "warmed", "switched"];
+const f1 = (x) => (x === undefined || x === null || Number.isNaN(x) ? "     –" : x.toFixed(1).padStart(6));
 
-function report(title, res) {
-  console.log(`${title} (median of ${res.old.length}, ms since navigation start)`);
-  for (const k of KEYS) {
-    const o = median(res.old.map((m) => mark(m, k)));
-    const n = median(res.new.map((m) => mark(m, k)));
-    console.log(`  ${k.padEnd(15)} old ${o.toFixed(1).padStart(6)}  new ${n.toFixed(1).padStart(6)}  ratio ${(n / o).toFixed(2)}`);
-  }
+// rows: what --write puts in the table, in the order measured.
+const rows = [];
+const fmt = (x) => (x === undefined || x === null || Number.isNaN(x) ? "–" : x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const ratio = (a, b) => (a && b ? (a / b).toFixed(2) + "x" : "–");
+
+function row(title, label, o, n, plain) {
+  const mo = median(o);
+  const mn = median(n);
+  const mp = plain ? median(plain) : null;
+  let s = `  ${label.padEnd(26)} old ${f1(mo)}  new ${f1(mn)}  new/old ${mo ? (mn / mo).toFixed(2) : "  – "}`;
+  if (mp) s += `   without mpnet ${f1(mp)}  old/without ${(mo / mp).toFixed(2)}  new/without ${(mn / mp).toFixed(2)}`;
+  console.log(s);
+  rows.push([title, label, `${fmt(mo)} ms`, `${fmt(mn)} ms`, ratio(mn, mo), mp ? `${fmt(mp)} ms` : "", mp ? ratio(mo, mp) : "", mp ? ratio(mn, mp) : "", String(n.length)]);
 }
 
-async function open(harness) {
-  const stack = await harness.startStack();
+function report(title, res) {
+  console.log(`${title} (median of ${res.new.length}, ms since navigation start)`);
+  const get = (k, f) => res[k].map(f).filter((x) => typeof x === "number");
+  const plain = res.plain.map((m) => m.dcl);
+  row(title, "DOMContentLoaded", get("old", (m) => m.dcl), get("new", (m) => m.dcl), plain);
+  row(title, "load", get("old", (m) => m.load), get("new", (m) => m.load), res.plain.map((m) => m.load));
+  row(title, "ready (against DCL without)", get("old", (m) => m.ready), get("new", (m) => m.ready), plain);
+  row(title, "wait: call at first script", get("old", (m) => m.waits.first), get("new", (m) => m.waits.first), null);
+  row(title, "wait: call at DCL", get("old", (m) => m.waits.dcl), get("new", (m) => m.waits.dcl), null);
+  for (const k of TIMELINE) {
+    const o = get("old", (m) => m.timings && m.timings[k]);
+    const n = get("new", (m) => m.timings && m.timings[k]);
+    if (o.length || n.length) row(title, `timeline: ${k}`, o, n, null);
+  }
+  const errors = [...res.old, ...res.new, ...res.plain].flatMap((m) => m.errors);
+  if (errors.length) console.log(`  calls that failed: ${[...new Set(errors)].join("; ")}`);
+}
+
+// write replaces the bench's section of a Markdown file with the rows.
+function write(file, o, head) {
+  const begin = "<!-- ab-ready:begin -->";
+  const end = "<!-- ab-ready:end -->";
+  const text = readFileSync(file, "utf8");
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${file} has no "${begin}" ... "${end}" section to write into`);
+  const args = process.argv.slice(2).map((x) => (x === o.old ? "<main checkout>" : x === o.write ? path.relative(process.cwd(), x) : x)).join(" ");
+  const table = [
+    head,
+    "",
+    "`node bench/ab-ready.mjs " + args + "`; medians, n per tree; \"old\" is the other checkout, \"new\" this tree, \"without\" a browser without the extension, alternated with them. Times in ms from navigation start; ratios from the same run.",
+    "",
+    "| page, start | measurement | old | new | new/old | without | old/without | new/without | n |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...rows.map((r) => "| " + r.join(" | ") + " |"),
+  ].join("\n");
+  writeFileSync(file, text.slice(0, a + begin.length) + "\n" + table + "\n" + text.slice(b));
+  console.log(`wrote ${rows.length} rows to ${file}`);
+}
+
+async function openTree(harness, files) {
+  const stack = await harness.startStack({ files });
+  fillPages(files, stack.fx);
   await stack.context.addInitScript(READY_PROBE);
-  const page = await stack.context.newPage();
-  await page.goto(stack.preview.url);
-  const m = await readyMarks(page);
-  if (m.state !== "ready") throw new Error(`the runtime is ${m.state}, not ready`);
-  return { stack, page, first: m };
+  return stack;
 }
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  const trees = {
+  const harness = {
     old: await import(pathToFileURL(path.join(o.old, "extension/tools/harness.mjs")).href),
     new: await import("../extension/tools/harness.mjs"),
   };
+  const taro = await taroAppJS();
+  console.log(`Taro app: ${(taro.length / 1e6).toFixed(2)} MB of JavaScript`);
+
   if (o.warm > 0) {
-    const open2 = {};
+    const stacks = {};
+    let plain = null;
     try {
-      for (const k of ["old", "new"]) open2[k] = await open(trees[k]);
-      const res = { old: [], new: [] };
-      for (let t = 0; t < o.warm; t++) {
-        for (const k of ["old", "new"]) {
-          await open2[k].page.reload();
-          const m = await readyMarks(open2[k].page);
-          if (m.state !== "ready") throw new Error(`${k}: the runtime is ${m.state}`);
-          res[k].push(m);
+      for (const k of TREES) stacks[k] = await openTree(harness[k], pageFiles(taro));
+      plain = await launchPlain(stacks.new.fx);
+      const tabs = { old: {}, new: {}, plain: {} };
+      for (const p of o.pages) {
+        for (const k of TREES) {
+          tabs[k][p] = await stacks[k].context.newPage();
+          await tabs[k][p].goto(pageURL(stacks[k].preview, p));
+          await loadMarks(tabs[k][p], { extension: true });
         }
+        tabs.plain[p] = await plain.newPage();
+        await tabs.plain[p].goto(pageURL(stacks.new.preview, p));
+        await loadMarks(tabs.plain[p], { extension: false });
       }
-      report("warm (reload)", res);
+      for (const p of o.pages) {
+        const res = { old: [], new: [], plain: [] };
+        for (let t = 0; t < o.warm; t++) {
+          for (const k of t % 2 ? ["new", "old", "plain"] : ["plain", "old", "new"]) {
+            await tabs[k][p].reload();
+            res[k].push(await loadMarks(tabs[k][p], { extension: k !== "plain" }));
+          }
+        }
+        report(`${p}, warm (reload)`, res);
+      }
     } finally {
-      for (const s of Object.values(open2)) await s.stack.close();
+      if (plain) await plain.close();
+      for (const s of Object.values(stacks)) await s.close();
     }
   }
+
   if (o.cold > 0) {
-    const res = { old: [], new: [] };
-    for (let t = 0; t < o.cold; t++) {
-      for (const k of ["old", "new"]) {
-        const s = await open(trees[k]);
-        try { res[k].push(s.first); } finally { await s.stack.close(); }
+    for (const p of o.pages) {
+      const res = { old: [], new: [], plain: [] };
+      for (let t = 0; t < o.cold; t++) {
+        for (const k of t % 2 ? ["new", "old"] : ["old", "new"]) {
+          const s = await openTree(harness[k], pageFiles(taro));
+          try {
+            const page = s.context.pages()[0] || await s.context.newPage();
+            await page.goto(pageURL(s.preview, p));
+            res[k].push(await loadMarks(page, { extension: true }));
+            if (k === "new") {
+              const b = await launchPlain(s.fx);
+              try {
+                const q = await b.newPage();
+                await q.goto(pageURL(s.preview, p));
+                res.plain.push(await loadMarks(q, { extension: false }));
+              } finally { await b.close(); }
+            }
+          } finally { await s.close(); }
+        }
       }
+      report(`${p}, cold (fresh profile)`, res);
     }
-    report("cold (fresh profile)", res);
+  }
+
+  for (const [trials, latency] of [[o.storm, false], [o.latency, true]]) {
+    if (trials > 0) await stormAB(harness, o, trials, latency);
+  }
+
+  if (o.write) {
+    const rev = (dir) => { try { return execFileSync("git", ["-C", dir, "rev-parse", "--short=12", "HEAD"], { encoding: "utf8" }).trim(); } catch { return "?"; } };
+    write(o.write, o, `${new Date().toISOString()} · old ${o.oldRev || rev(o.old)} · new ${rev(".")}${rev(".") === "?" ? "" : " + working tree"}`);
   }
 }
 
-main().catch((e) => { console.error(`ab-ready: ${e.message}`); process.exit(1); });
+// stormAB: 1,000 fetches in batches of 10, per tree: the covered preview,
+// the same page on an uncovered origin in the same browser, and the page in
+// a browser without the extension; trials alternated.
+async function stormAB(harness, o, trials, latency) {
+  const stacks = {};
+  let plainBrowser = null;
+  try {
+    const pages = {};
+    for (const k of TREES) {
+      stacks[k] = await harness[k].startStack();
+      const covered = await harness[k].openPreview(stacks[k]);
+      const uncovered = await stacks[k].context.newPage();
+      await uncovered.goto(stacks[k].preview.url.replace("//localhost:", "//127.0.0.1:"));
+      pages[k] = { covered, uncovered };
+    }
+    plainBrowser = await launchPlain(stacks.new.fx);
+    const plain = await plainBrowser.newPage();
+    await plain.goto(stacks.new.preview.url);
+    for (const k of TREES) for (const v of ["covered", "uncovered"]) await storm(pages[k][v], { n: 200, mode: "batch10", latency });
+    await storm(plain, { n: 200, mode: "batch10", latency });
+    const own = { old: [], new: [] };
+    const whole = { old: [], new: [] };
+    const ms = { old: { covered: [], uncovered: [] }, new: { covered: [], uncovered: [] }, plain: [] };
+    for (let t = 0; t < trials; t++) {
+      const p = (await storm(plain, { n: o.n, mode: "batch10", latency })).ms;
+      ms.plain.push(p);
+      for (const k of t % 2 ? ["new", "old"] : ["old", "new"]) {
+        const r = {};
+        for (const v of t % 2 ? ["uncovered", "covered"] : ["covered", "uncovered"]) {
+          r[v] = (await storm(pages[k][v], { n: o.n, mode: "batch10", latency })).ms;
+          ms[k][v].push(r[v]);
+        }
+        own[k].push(r.covered / r.uncovered);
+        whole[k].push(r.covered / p);
+      }
+      console.log(`storm ${t + 1}/${trials}: without ${p.toFixed(0)} | ` + TREES.map((k) => `${k} covered ${ms[k].covered.at(-1).toFixed(0)} uncovered ${ms[k].uncovered.at(-1).toFixed(0)}`).join(" | "));
+    }
+    const title = `storm, ${o.n} fetches in batches of 10, ${latency ? "20-50 ms per response" : "loopback"}`;
+    console.log(`${title} (median of ${trials})`);
+    const pct = (x) => `${((median(x) - 1) * 100).toFixed(1)}%`;
+    for (const k of TREES) {
+      console.log(`  ${k}: covered ${median(ms[k].covered).toFixed(0)} ms, uncovered ${median(ms[k].uncovered).toFixed(0)} ms, without ${median(ms.plain).toFixed(0)} ms; mpnet's own share (covered/uncovered) ${pct(own[k])}, whole extension (covered/without) ${pct(whole[k])}`);
+    }
+    const pr = (label, o2, n2) => rows.push([title, label, o2, n2, "", "", "", "", String(trials)]);
+    pr("covered page (ms)", `${fmt(median(ms.old.covered))} ms`, `${fmt(median(ms.new.covered))} ms`);
+    pr("uncovered page, same browser (ms)", `${fmt(median(ms.old.uncovered))} ms`, `${fmt(median(ms.new.uncovered))} ms`);
+    rows.push([title, "without the extension (ms)", "", "", "", `${fmt(median(ms.plain))} ms`, "", "", String(trials)]);
+    pr("mpnet's own share: covered / uncovered - 1 (per-trial)", pct(own.old), pct(own.new));
+    pr("whole extension: covered / without - 1 (per-trial)", pct(whole.old), pct(whole.new));
+  } finally {
+    if (plainBrowser) await plainBrowser.close();
+    for (const s of Object.values(stacks)) await s.close();
+  }
+}
+
+main().catch((e) => { console.error(`ab-ready: ${e.stack || e.message}`); process.exit(1); });

@@ -59,13 +59,6 @@ export async function bundle(opts) {
     ...common, entryPoints: [path.join(root, "extension/src/page/runtime.js")], outfile: path.join(out, "page.js"), format: "iife",
     define: { MPNET_WORKER_CLIENT: JSON.stringify(client.outputFiles[0].text), MPNET_TEST_HOOKS: opts.testHooks ? "true" : "false" },
   });
-  // wasm.js carries the module's bytes (base64) to the page runtime, which
-  // runs right after it in the MAIN world and compiles them at document
-  // start: no fetch of the extension's file, no wait for the bridge.
-  // The base64 is the comment of an empty function, read back with
-  // toString(): V8 skips a comment far faster than it scans a string
-  // literal of megabytes (docs/RATIONALE.md). Base64 has no "*/".
-  writeFileSync(path.join(out, "wasm.js"), `globalThis.__mpnetWasm = function () {/*${readFileSync(opts.wasm).toString("base64")}*/};\n`);
   await build({ ...common, entryPoints: [path.join(root, "extension/src/bridge.js")], outfile: path.join(out, "bridge.js"), format: "iife" });
   await build({ ...common, entryPoints: [path.join(root, "extension/src/background.js")], outfile: path.join(out, "background.js"), format: "esm" });
   // The module host for pages whose CSP forbids WebAssembly: an offscreen
@@ -102,9 +95,15 @@ export async function bundle(opts) {
       // The bridge first: its request for the configuration is on its way
       // while the page runtime (the larger script) is parsed and runs.
       { ...cs, js: ["bridge.js"], world: "ISOLATED" },
-      { ...cs, js: ["wasm.js", "page.js"], world: "MAIN" },
+      { ...cs, js: ["page.js"], world: "MAIN" },
     ];
   }
+  // The module's bytes, which the bridge fetches for the page to compile
+  // once it has parsed (the runtime starts on the extension's module).
+  // Behind a per-session URL (use_dynamic_url), so that no page can probe
+  // for the extension by a fixed address; any http(s) page, since preview
+  // origins are added at run time.
+  manifest.web_accessible_resources = [{ resources: ["mpnet.wasm"], matches: ["http://*/*", "https://*/*"], use_dynamic_url: true }];
   writeFileSync(path.join(out, "manifest.json"), JSON.stringify(manifest, null, 2));
   return out;
 }

@@ -24,7 +24,7 @@ export async function measureV8(plan, cleanup) {
   const browser = await launchPlain();
   const closeBrowser = cleanup.add(() => browser.close());
   try {
-    const out = { raw: [], distinct: [], api: [], step: [], floor: [], compile: [], again: [], instantiate: [], configure: [], chromium: browser.version(), wasmBytes: server.wasmBytes };
+    const out = { raw: [], distinct: [], api: [], step: [], floor: [], compile: [], again: [], instantiate: [], configure: [], firstCall: [], secondCall: [], instantiate2: [], configure2: [], firstCall2: [], chromium: browser.version(), wasmBytes: server.wasmBytes };
     const page = await browser.newPage();
     await page.goto(server.url);
     await page.evaluate((a) => window.__bench.setup(a), { wasmURL: "/mpnet.wasm", config: CASE.config });
@@ -41,7 +41,7 @@ export async function measureV8(plan, cleanup) {
       const p = await browser.newPage();
       await p.goto(server.url);
       const r = await p.evaluate((a) => window.__bench.compile(a), { wasmURL: "/mpnet.wasm", tag: `bench-${process.pid}-${Date.now()}-${t}`, config: demoConfig({}) });
-      for (const k of ["compile", "again", "instantiate", "configure"]) out[k].push(r[k === "compile" ? "fresh" : k]);
+      for (const k of ["compile", "again", "instantiate", "configure", "firstCall", "secondCall", "instantiate2", "configure2", "firstCall2"]) out[k].push(r[k === "compile" ? "fresh" : k]);
       out.memory = r.memory;
       await p.close();
     }

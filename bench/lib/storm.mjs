@@ -49,12 +49,16 @@ export async function openStormPages(stack, plain) {
 
 /**
  * storm fires n fetches: "batch10" awaits batches of 10, "all" starts all
- * at once. Answers {ms, opened (calls the extension's runtime saw), bytes,
- * maxQueued, maxInFlight (sampled every 5 ms when sample is set)}.
+ * at once. With latency, the server answers each after 20-50 ms (the valid
+ * fixture's /slow?ms=N, N spread evenly over the calls), as a real API
+ * server would rather than loopback. Answers {ms, opened (calls the
+ * extension's runtime saw), bytes, maxQueued, maxInFlight (sampled every
+ * 5 ms when sample is set)}.
  */
-export function storm(page, { n, mode, sample = false }) {
-  return page.evaluate(async ({ n, mode, sample }) => {
-    const url = String(window.FIXTURES.valid).replace(/\/$/, "") + "/json";
+export function storm(page, { n, mode, sample = false, latency = false }) {
+  return page.evaluate(async ({ n, mode, sample, latency }) => {
+    const base = String(window.FIXTURES.valid).replace(/\/$/, "");
+    const urlOf = latency ? (i) => `${base}/slow?ms=${20 + ((i * 7) % 31)}` : () => `${base}/json`;
     const opened = () => (window.mpnet ? window.mpnet.status().calls : 0);
     const opened0 = opened();
     let maxQueued = 0;
@@ -68,7 +72,8 @@ export function storm(page, { n, mode, sample = false }) {
       }, 5);
     }
     let bytes = 0;
-    const one = () => fetch(url).then((r) => {
+    let next = 0;
+    const one = () => fetch(urlOf(next++)).then((r) => {
       if (r.status !== 200) throw new Error(`status ${r.status}`);
       return r.text();
     }).then((t) => { bytes += t.length; });
@@ -81,5 +86,5 @@ export function storm(page, { n, mode, sample = false }) {
     const ms = performance.now() - t0;
     if (timer) clearInterval(timer);
     return { ms, bytes, opened: window.mpnet ? opened() - opened0 : null, maxQueued, maxInFlight };
-  }, { n, mode, sample });
+  }, { n, mode, sample, latency });
 }

@@ -19,6 +19,7 @@ import { initHops, enrichHops, forgetHops } from "./hops.js";
 import { isTeamMessage, teamMessage, teamFiles, teamRecords } from "./team.js"; // the team service (team.js)
 import { check, FROM_PAGE, FROM_EXTENSION, FROM_PANEL, str, int } from "./schema.js";
 import { Store } from "./store.js";
+import { apiHosts } from "./hosts.js";
 
 const DEFAULT_TAB = { enabled: true, mode: "", background: false };
 const SELF = new URL(chrome.runtime.getURL("/")).origin; // chrome-extension://<id>
@@ -117,24 +118,56 @@ function refused(tabId, error, count) {
 // positive int32 range, so no offset is free for a second rule.)
 const ruleIds = (tabId) => [tabId];
 
-async function setReferer(tabId, referer, hosts, origin) {
+function refererRule(tabId, referer, hosts, origin) {
   let initiator = "";
   try { initiator = new URL(origin).hostname; } catch (e) { initiator = ""; }
-  const rules = referer && hosts.length && initiator ? [{
+  return referer && hosts.length && initiator ? {
     id: tabId, priority: 1,
     action: { type: "modifyHeaders", requestHeaders: [{ header: "referer", operation: "set", value: referer }] },
     condition: { tabIds: [tabId, -1], requestDomains: hosts, initiatorDomains: [initiator], resourceTypes: ["xmlhttprequest", "websocket", "other"] },
-  }] : [];
-  await chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: ruleIds(tabId), addRules: rules });
+  } : null;
 }
 
-// installedReferer is the Referer the tab's rule sets now ("" for none): a
-// reload keeps the rule, and the runtime skips a round trip when it is
-// already the one it needs.
-async function installedReferer(tabId) {
+/** setReferer sets the tab's rule; answers the Referer it now sets ("" for none). */
+async function setReferer(tabId, referer, hosts, origin) {
+  const rule = refererRule(tabId, referer, hosts, origin);
+  await chrome.declarativeNetRequest.updateSessionRules({ removeRuleIds: ruleIds(tabId), addRules: rule ? [rule] : [] });
+  return rule ? referer : "";
+}
+
+// installedRule is the tab's rule now (null for none): a reload keeps it.
+async function installedRule(tabId) {
   const [rule] = await chrome.declarativeNetRequest.getSessionRules({ ruleIds: [tabId] });
+  return rule || null;
+}
+
+/** ruleReferer is the Referer a rule sets ("" for none). */
+function ruleReferer(rule) {
   const h = rule && rule.action.requestHeaders && rule.action.requestHeaders[0];
   return (h && h.value) || "";
+}
+
+// sameRule says two Referer rules (or none) rewrite the same requests alike.
+function sameRule(a, b) {
+  if (!a || !b) return !a && !b;
+  const set = (x) => JSON.stringify([...(x || [])].sort());
+  return ruleReferer(a) === ruleReferer(b) && set(a.condition.requestDomains) === set(b.condition.requestDomains) &&
+    set(a.condition.initiatorDomains) === set(b.condition.initiatorDomains) && set(a.condition.tabIds) === set(b.condition.tabIds);
+}
+
+// The tab's Referer rule (R8), set while answering the top frame's hello:
+// the module host answers the origin's configuration (prepared before the
+// page asked), so the rule is in place before the runtime is configured
+// and the runtime skips its own round trip (on a first load too, not only
+// on a reload, which keeps the rule). Answers the Referer the tab's rule
+// sets.
+async function refererAtHello(tabId, origin, state, files, rule) {
+  const res = await hostConfigure(files);
+  if (!res || !res.ok || !res.config) return ruleReferer(rule);
+  const mode = state.mode || res.config.mode;
+  const want = refererRule(tabId, state.enabled && mode === "enforce" ? res.referer : "", apiHosts(res.config), origin);
+  if (sameRule(want, rule)) return ruleReferer(rule);
+  return setReferer(tabId, ruleReferer(want), want ? want.condition.requestDomains : [], origin);
 }
 
 // ------------------------------------------------------------------ R12
@@ -204,22 +237,13 @@ async function tlsVerdict(target) {
 
 // The agent is asked only about hosts in the configuration of the page's
 // origin (any port, as R2 allows): a page cannot make the extension probe
-// arbitrary hosts and ports through it. The hosts come from the module
-// (the same import every host does), loaded here only when R12 is on.
+// arbitrary hosts and ports through it. The hosts come from the module's
+// answer for the configuration (the module host's, hostConfigure).
 const configuredHosts = new Map(); // origin -> Promise<Set<host>>
 
 function hostsOf(origin) {
   if (!configuredHosts.has(origin)) {
-    configuredHosts.set(origin, filesFor(origin).then(validate).then((res) => {
-      const out = new Set();
-      const d = (res && res.config && res.config.domains) || {};
-      for (const list of ["request", "uploadFile", "downloadFile", "socket"]) {
-        for (const entry of d[list] || []) {
-          try { out.add(new URL(entry).hostname.replace(/\.$/, "")); } catch (e) { /* an invalid entry: C1-C4 */ }
-        }
-      }
-      return out;
-    }).catch(() => new Set()));
+    configuredHosts.set(origin, filesFor(origin).then(hostConfigure).then((res) => new Set(apiHosts(res && res.config))).catch(() => new Set()));
   }
   return configuredHosts.get(origin);
 }
@@ -247,10 +271,10 @@ function applyTLS(record, verdict) {
   return true;
 }
 
+// (Called only when hostsim agent is configured.)
 async function checkTLS(tabId, origin, record) {
   const target = tlsTarget(record.url);
   if (!target || ["R1", "R2", "R3", "R5"].includes(record.rule) && record.state === "blocked") return;
-  if (!(await agentURL())) return;
   // The agent is asked about the configuration's hosts (any port), and, for
   // media the page loaded (R13, api "resource"), about an https host on the
   // default port, for the panel only: a page cannot steer the agent to other
@@ -281,11 +305,14 @@ async function checkTLS(tabId, origin, record) {
   }
 }
 
-// ----------------------------------------------------- module host (CSP)
+// ---------------------------------------------------------- module host
 
-// A page whose Content-Security-Policy forbids WebAssembly cannot compile
-// the module; its runtime then sends the module's messages to this
-// offscreen document (host/offscreen.js), through its bridge.
+// The offscreen document (host/offscreen.js) hosts the module in the
+// extension: every page runtime's first calls are judged there while the
+// page compiles its own module, and pages whose Content-Security-Policy
+// forbids WebAssembly use it for good (page/runtime.js). It is opened when
+// this worker starts, and compiles the module at once, so that it is ready
+// before the first preview page asks.
 let creatingHost = null;
 async function ensureEngineHost() {
   const url = chrome.runtime.getURL("offscreen.html");
@@ -300,16 +327,44 @@ async function ensureEngineHost() {
   await creatingHost;
 }
 
-// ---------------------------------------------------------------- badge
-
-function counts(t) {
-  let fail = 0, warn = 0;
-  for (const r of t.records.values()) {
-    if (r.verdict === "fail") fail++;
-    else if (r.verdict === "warn") warn++;
+// hostConfigure answers the module's ConfigureResult for a configuration
+// (files), from the module host, which keeps an instance configured with it
+// for the next page that asks (engine-worker.js); null when the host cannot
+// answer. Answers are kept by the configure message's text (the module is
+// deterministic), 16 at most.
+const HOST_WAIT_MS = 10000;
+const hostAnswers = new Map();
+function hostConfigure(files) {
+  const text = JSON.stringify({ files });
+  let p = hostAnswers.get(text);
+  if (!p) {
+    const asked = ensureEngineHost().then(() => chrome.runtime.sendMessage({ type: "hostPrepare", text }))
+      .then((v) => (v && v.ok ? JSON.parse(v.answer) : null));
+    const timeout = new Promise((resolve) => setTimeout(() => resolve(null), HOST_WAIT_MS));
+    p = Promise.race([asked, timeout]).catch(() => null);
+    hostAnswers.set(text, p);
+    p.then((r) => { if (!r) hostAnswers.delete(text); });
+    while (hostAnswers.size > 16) hostAnswers.delete(hostAnswers.keys().next().value);
   }
-  return { calls: t.records.size, fail, warn };
+  return p;
 }
+
+// prepareHost opens the module host and has it configure the known
+// configurations (each saved origin's files, the team's or the baked
+// defaults), so that the first page finds its configuration answered.
+async function prepareHost() {
+  await ensureEngineHost();
+  const { origins } = await settings();
+  const lists = [await filesFor("")];
+  for (const o of Object.keys(origins)) lists.push(await filesFor(o));
+  for (const files of lists) if (files.length) hostConfigure(files);
+}
+prepareHost().catch((e) => console.warn("[mpnet] the module host could not start: " + (e && e.message || e)));
+// Open panels connect again: their ports also reach the module host, so a
+// stopped worker does not close them (ui/panel.js).
+chrome.runtime.sendMessage({ type: "workerStarted" }).catch(() => {});
+
+// ---------------------------------------------------------------- badge
 
 // panelStatus is the tab's status as the panel shows it: a runtime that
 // failed ("checks are OFF") stays failed for the rest of the document,
@@ -332,7 +387,7 @@ function updateBadge(tabId) {
     text = "OFF";
     color = "#d93025";
   } else {
-    const c = counts(t);
+    const c = store.counts(tabId);
     text = c.fail ? String(c.fail) : c.warn ? String(c.warn) : "";
     color = c.fail ? "#d93025" : "#f29900";
   }
@@ -382,8 +437,10 @@ async function fromPage(msg, id) {
         newDocument(tabId, id.documentId, id.origin);
         if (t.meta.origin !== id.origin) store.setMeta(tabId, { origin: id.origin });
       }
-      const [state, files, referer, agent] = await Promise.all([tabState(tabId), filesFor(id.origin), installedReferer(tabId), agentURL()]);
-      return { files, tab: { ...state, mode: state.mode || "" }, referer, r12: !!agent };
+      const [state, files, rule, agent, host] = await Promise.all([tabState(tabId), filesFor(id.origin), installedRule(tabId), agentURL(),
+        ensureEngineHost().then(() => true, () => false)]);
+      const referer = id.frameId === 0 && host && files.length ? await refererAtHello(tabId, id.origin, state, files, rule) : ruleReferer(rule);
+      return { files, tab: { ...state, mode: state.mode || "" }, referer, r12: !!agent, host };
     }
     case "referer": {
       // Only the top frame's runtime speaks for the tab's rule, for its own origin.
@@ -396,7 +453,7 @@ async function fromPage(msg, id) {
     case "records": {
       for (const record of msg.records) enrichHops(tabId, record); // R14: every hop the browser saw (hops.js)
       const dropped = store.add(tabId, msg.records);
-      for (const record of msg.records) checkTLS(tabId, id.origin, record);
+      agentURL().then((agent) => { if (agent) for (const record of msg.records) checkTLS(tabId, id.origin, record); });
       teamRecords(tabId, msg.records); // queued for the team service (team.js)
       toPanels(tabId, { type: "records", records: msg.records });
       if (dropped.length) toPanels(tabId, { type: "drop", ids: dropped });
@@ -454,7 +511,7 @@ async function fromExtension(msg) {
       const t = store.tab(tabId);
       const state = await tabState(tabId);
       const st = panelStatus(t) || {};
-      return { ...state, mode: state.mode || st.mode || "enforce", counts: counts(t), status: panelStatus(t), appid: st.appid || "", version: st.version || "", origin: t.meta.origin };
+      return { ...state, mode: state.mode || st.mode || "enforce", counts: store.counts(tabId), status: panelStatus(t), appid: st.appid || "", version: st.version || "", origin: t.meta.origin };
     }
     case "setTab": {
       const patch = {};
@@ -612,7 +669,7 @@ async function registerScripts() {
   if (!granted.length) return;
   await chrome.scripting.registerContentScripts([
     { id: "mpnet-bridge", matches: granted, js: ["bridge.js"], runAt: "document_start", world: "ISOLATED", allFrames: true, matchOriginAsFallback: true },
-    { id: "mpnet-page", matches: granted, js: ["wasm.js", "page.js"], runAt: "document_start", world: "MAIN", allFrames: true, matchOriginAsFallback: true },
+    { id: "mpnet-page", matches: granted, js: ["page.js"], runAt: "document_start", world: "MAIN", allFrames: true, matchOriginAsFallback: true },
   ]);
 }
 

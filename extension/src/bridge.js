@@ -49,6 +49,14 @@ import { toBase64, fromBase64 } from "./base64.js";
       engine.send(m);
       return;
     }
+    if (m.type === "moduleBytes") {
+      sendModule();
+      return;
+    }
+    if (m.type === "engineClose") {
+      engine.reset();
+      return;
+    }
     if (!TO_BACKGROUND.includes(m.type)) return;
     // The runtime asks for a (new) module host: the next engine message
     // opens a port to it, not to the one that went silent.
@@ -120,9 +128,32 @@ import { toBase64, fromBase64 } from "./base64.js";
     },
   };
 
+  // The module's bytes for the page to compile: fetched from the extension
+  // (a web-accessible resource behind a per-session URL) when the runtime
+  // asks, read off the page's main thread, and handed over without a copy.
+  let moduleSent = false;
+  const sendModule = () => {
+    if (moduleSent) return;
+    moduleSent = true;
+    fetch(chrome.runtime.getURL("mpnet.wasm")).then((r) => {
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      return r.arrayBuffer();
+    }).then((bytes) => port.postMessage({ type: "module", bytes }, [bytes]), (e) => {
+      const error = String(e && e.message || e);
+      console.warn("[mpnet] could not read the module's bytes; it keeps running in the extension: " + error);
+      port.postMessage({ type: "module", bytes: null, error });
+    });
+  };
+
   window.postMessage({ __mpnet: "init" }, "*", [channel.port2]);
   const asked = performance.now(); // for the runtime's timeline
-  const hello = (h) => port.postMessage({ type: "hello", files: h.files || [], tab: h.tab || {}, referer: h.referer || "", r12: !!h.r12, asked });
+  const hello = (h) => {
+    // The runtime starts on the module host (the extension's module), which
+    // the background made sure of before it answered: the port is opened
+    // now, before the runtime's first message for it.
+    if (h.host && !engine.port) engine.open();
+    port.postMessage({ type: "hello", files: h.files || [], tab: h.tab || {}, referer: h.referer || "", r12: !!h.r12, asked });
+  };
   try {
     chrome.runtime.sendMessage({ type: "hello", url: location.href }).then((h) => hello(h || {}), () => hello({}));
   } catch (e) {

@@ -4,11 +4,14 @@
 // every hop. This observer (it blocks nothing) keeps each redirected
 // request's chain for a short while and fills in the full chain of the
 // call record it belongs to: same tab, same starting URL, same final URL.
+// It listens to redirects only: a listener for every request's completion
+// cost the service worker an event per call (and the browser the routing
+// of it), which the fetch-storm benchmark counted against mpnet.
 
 const KEEP_MS = 60000;
 const MAX_CHAINS = 200; // per tab
 
-// tabId -> Map(requestId -> {start, hops: [url...], done, at})
+// tabId -> Map(requestId -> {start, hops: [url...], at})
 const chains = new Map();
 
 /**
@@ -27,23 +30,16 @@ export function initHops({ records, updated }) {
     let c = tab.get(d.requestId);
     if (!c) {
       if (tab.size >= MAX_CHAINS) tab.delete(tab.keys().next().value);
-      c = { start: d.url, hops: [], done: false, at: Date.now() };
+      c = { start: d.url, hops: [], at: Date.now() };
       tab.set(d.requestId, c);
     }
     c.hops.push(d.redirectUrl);
-  }, filter);
-  const end = (d) => {
-    const tab = chains.get(d.tabId);
-    const c = tab && tab.get(d.requestId);
-    if (!c) return;
-    c.done = true;
     c.at = Date.now();
+    // A record that arrived before this hop's event now finds its chain.
     for (const r of records(d.tabId).values()) {
       if (fill(r, c)) updated(d.tabId, r);
     }
-  };
-  wr.onCompleted.addListener(end, filter);
-  wr.onErrorOccurred.addListener(end, filter);
+  }, filter);
 }
 
 /** enrichHops fills in a record's full chain of hops when the browser saw it. */
@@ -58,12 +54,14 @@ export function enrichHops(tabId, record) {
 }
 
 // fill sets a record's hops to a chain that starts at its URL and ends
-// where the page saw it end. A chain stays until it expires: the page sends
-// a record again whenever it changes, each time with only the final URL.
+// where the page saw it end (the chain has reached the URL the page's
+// response came from, so it is complete). A chain stays until it expires:
+// the page sends a record again whenever it changes, each time with only
+// the final URL.
 function fill(record, c) {
   if (!Array.isArray(record.hops) || !record.hops.length || record.hopsComplete) return false;
   const last = record.hops[record.hops.length - 1];
-  if (!c.done || c.start.split("#")[0] !== String(record.url).split("#")[0] || c.hops[c.hops.length - 1] !== last) return false;
+  if (c.start.split("#")[0] !== String(record.url).split("#")[0] || c.hops[c.hops.length - 1] !== last) return false;
   record.hops = c.hops.slice();
   record.hopsComplete = true;
   return true;

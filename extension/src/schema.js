@@ -112,7 +112,7 @@ export const STATUS = obj({
   state: oneOf(["loading", "ready", "failed", "off"]), error: text, mode: oneOf([...MODES, ""]), enabled: bool,
   hidden: bool, background: bool, appid: optional(short), version: optional(short), referer: str(300),
   restarts: int(0, 1e9), inFlight: int(0, 1e9), queued: int(0, 1e9), sockets: int(0, 1e9),
-  placement: optional(oneOf(["page", "extension", ""])), calls: optional(int(0, 1e12)), memory: optional(int(0, 2 ** 33)),
+  placement: optional(oneOf(["page", "extension", ""])), switching: optional(bool), calls: optional(int(0, 1e12)), memory: optional(int(0, 2 ** 33)),
   problems: list(PROBLEM, LIMITS.problems), timings: optional(obj({})),
 });
 
@@ -149,8 +149,13 @@ export const FROM_PAGE = {
       return v;
     },
   },
-  // The runtime cannot compile the module (the page's CSP): the engine runs in the extension.
+  // The runtime needs a (new) module host in the extension.
   engineHost: {},
+  // The runtime asks the bridge for the module's bytes (to compile it in
+  // the page), and says when the page's module took the engine over (the
+  // bridge lets the host's instance go). Not relayed.
+  moduleBytes: {},
+  engineClose: {},
   // The module's messages for the extension-hosted module, in batches.
   engine: {
     batch: list(obj({

@@ -6,25 +6,29 @@
 //
 // Storage layout (session storage is readable by the extension's own
 // contexts only, not by content scripts):
-//   meta:<tab>          {origin, doc, preserve, status, off, rejected, first, next}
-//   rec:<tab>:<n>       one batch: the records that changed, in order
-//                       (first <= n < next; later batches win by record id)
-// Each batch the runtime sends is one write of its own records (no rewrite
-// of the tab's whole log); after COMPACT_AFTER batches, or when records are
-// evicted, the tab's current records are written again in chunks and the
-// old batches removed. Bounds: MAX_RECORDS per tab and MAX_BYTES per tab,
-// TOTAL_BYTES for every tab together (session storage holds 10 MiB); over
-// a bound the oldest records go, from memory and storage alike, and the
-// panel is told which (so badge and panel keep agreeing).
+//   meta:<tab>          {origin, doc, preserve, status, off, rejected, next}
+//   rec:<tab>:<n>       one record, n its place in the tab's list (the
+//                       order in which the records first arrived)
+// Each batch the runtime sends is one write of the records it changed,
+// each under its own key (a record that changes is written again under the
+// same key); a record evicted to stay within the bounds is one key
+// removed. Nothing is ever written twice for the sake of the layout (an
+// earlier layout kept a key per batch and rewrote the tab's whole list
+// whenever records were evicted: megabytes per eviction in a long
+// session). Bounds: MAX_RECORDS per tab and MAX_BYTES per tab, TOTAL_BYTES
+// for every tab together (session storage holds 10 MiB); over a bound the
+// oldest records go, from memory and storage alike, and the panel is told
+// which (so badge and panel keep agreeing). The counts the badge shows are
+// kept as records come and go, not recounted.
 
 export const MAX_RECORDS = 5000;
 export const MAX_BYTES = 3 << 20;
 export const TOTAL_BYTES = 8 << 20;
-const CHUNK = 250;
-const COMPACT_AFTER = 64;
 
 const metaKey = (id) => "meta:" + id;
 const recKey = (id, n) => `rec:${id}:${n}`;
+
+const grade = (r) => (r.verdict === "fail" ? "fail" : r.verdict === "warn" ? "warn" : "");
 
 export class Store {
   /** @param area a chrome.storage area (chrome.storage.session) */
@@ -38,8 +42,8 @@ export class Store {
   tab(id) {
     let t = this.tabs.get(id);
     if (!t) {
-      t = { id, records: new Map(), sizes: new Map(), bytes: 0, batches: 0, writing: Promise.resolve(), badge: null,
-        meta: { origin: "", doc: "", preserve: false, status: null, off: "", rejected: 0, first: 0, next: 0 } };
+      t = { id, records: new Map(), sizes: new Map(), places: new Map(), grades: new Map(), bytes: 0, fail: 0, warn: 0, writing: Promise.resolve(), badge: null,
+        meta: { origin: "", doc: "", preserve: false, status: null, off: "", rejected: 0, next: 0 } };
       this.tabs.set(id, t);
     }
     return t;
@@ -47,70 +51,92 @@ export class Store {
 
   async load() {
     const all = await this.area.get(null);
-    const stale = [];
     for (const [k, v] of Object.entries(all)) {
       const m = /^meta:(\d+)$/.exec(k);
       if (m && v && typeof v === "object") Object.assign(this.tab(Number(m[1])).meta, v);
     }
-    for (const t of this.tabs.values()) {
-      for (let n = t.meta.first; n < t.meta.next; n++) {
-        for (const r of all[recKey(t.id, n)] || []) this.put(t, r);
-      }
-      t.batches = t.meta.next - t.meta.first;
-    }
-    for (const k of Object.keys(all)) {
+    const kept = [];
+    for (const [k, v] of Object.entries(all)) {
       const m = /^rec:(\d+):(\d+)$/.exec(k);
-      if (!m) continue;
-      const t = this.tabs.get(Number(m[1]));
-      const n = Number(m[2]);
-      if (!t || n < t.meta.first || n >= t.meta.next) stale.push(k); // left by a compaction the worker did not finish
+      if (m && v && typeof v === "object" && typeof v.id === "string") kept.push([Number(m[1]), Number(m[2]), v]);
     }
-    if (stale.length) await this.area.remove(stale);
+    kept.sort((a, b) => a[1] - b[1]);
+    for (const [id, n, r] of kept) this.put(this.tab(id), r, n);
   }
 
-  // put upserts a record in memory (a record keeps its place when it changes).
-  put(t, r) {
+  // put upserts a record in memory (a record keeps its place when it
+  // changes); n is its place when it is read back from storage. Answers
+  // the record's place.
+  put(t, r, n) {
     const size = JSON.stringify(r).length;
-    const old = t.sizes.get(r.id);
-    if (old !== undefined) t.bytes -= old;
+    if (t.records.has(r.id)) {
+      t.bytes -= t.sizes.get(r.id);
+      this.count(t, r.id, -1);
+    }
     t.records.set(r.id, r);
     t.sizes.set(r.id, size);
     t.bytes += size;
+    t.grades.set(r.id, grade(r));
+    this.count(t, r.id, 1);
+    let place = t.places.get(r.id);
+    if (place === undefined) {
+      place = n !== undefined ? n : t.meta.next;
+      t.places.set(r.id, place);
+      t.meta.next = Math.max(t.meta.next, place + 1);
+    }
+    return place;
+  }
+
+  // count adds d to the count of the grade a record was last kept with (a
+  // record changed in place, as an R12 verdict does, still takes its old
+  // grade out first).
+  count(t, id, d) {
+    const g = t.grades.get(id);
+    if (g) t[g] += d;
+  }
+
+  /** counts answers a tab's calls, and how many would fail and warn. */
+  counts(id) {
+    const t = this.tabs.get(id);
+    return t ? { calls: t.records.size, fail: t.fail, warn: t.warn } : { calls: 0, fail: 0, warn: 0 };
   }
 
   /**
-   * add upserts a batch of (validated) records for a tab, writes it, and
+   * add upserts a batch of (validated) records for a tab, writes them, and
    * answers the ids of records evicted to stay within the bounds.
    */
   add(id, records) {
     const t = this.tab(id);
-    for (const r of records) this.put(t, r);
+    const items = {};
+    for (const r of records) items[recKey(id, this.put(t, r))] = r;
     const dropped = this.fit(t);
-    if (dropped.length) {
-      this.compact(t);
-    } else {
-      const n = t.meta.next++;
-      t.batches++;
-      const batch = records;
-      this.write(t, () => this.area.set({ [recKey(id, n)]: batch, [metaKey(id)]: t.meta }));
-      if (t.batches > COMPACT_AFTER) this.compact(t);
-    }
-    return dropped;
+    for (const rid of dropped) delete items[rid.key];
+    items[metaKey(id)] = t.meta;
+    this.write(t, () => this.area.set(items));
+    return dropped.map((d) => d.id);
   }
 
   // fit evicts the oldest records of t (and, over TOTAL_BYTES, of the
-  // largest tabs) down to 90% of the bound they passed; answers t's ids dropped.
+  // largest tabs) down to 90% of the bound they passed, and removes them
+  // from storage; answers t's records dropped ({id, key}).
   fit(t) {
     const dropped = [];
     const evict = (tab, keepCount, keepBytes) => {
-      for (const [rid] of tab.records) {
+      const keys = [];
+      for (const rid of tab.records.keys()) {
         if (tab.records.size <= keepCount && tab.bytes <= keepBytes) break;
+        const key = recKey(tab.id, tab.places.get(rid));
         tab.bytes -= tab.sizes.get(rid);
+        this.count(tab, rid, -1);
+        tab.grades.delete(rid);
         tab.sizes.delete(rid);
+        tab.places.delete(rid);
         tab.records.delete(rid);
-        if (tab === t) dropped.push(rid);
+        keys.push(key);
+        if (tab === t) dropped.push({ id: rid, key });
         else tab.evicted = (tab.evicted || []).concat(rid);
       }
+      if (keys.length) this.write(tab, () => this.area.remove(keys));
     };
     if (t.records.size > MAX_RECORDS || t.bytes > MAX_BYTES) evict(t, Math.floor(MAX_RECORDS * 0.9), Math.floor(MAX_BYTES * 0.9));
     let total = 0;
@@ -121,42 +147,25 @@ export class Store {
       const before = big.bytes;
       evict(big, Math.floor(big.records.size * 0.9), Math.floor(big.bytes * 0.9));
       total -= before - big.bytes;
-      if (big !== t) this.compact(big);
       if (before === big.bytes) break;
     }
     return dropped;
   }
 
-  // compact writes t's current records again in chunks and removes the old batches.
-  compact(t) {
-    const recs = [...t.records.values()];
-    const first = t.meta.next;
-    const items = {};
-    for (let i = 0; i < recs.length; i += CHUNK) items[recKey(t.id, t.meta.next++)] = recs.slice(i, i + CHUNK);
-    const old = [];
-    for (let n = t.meta.first; n < first; n++) old.push(recKey(t.id, n));
-    t.meta.first = first;
-    t.batches = t.meta.next - first;
-    items[metaKey(t.id)] = t.meta;
-    this.write(t, async () => {
-      await this.area.set(items);
-      if (old.length) await this.area.remove(old);
-    });
-  }
-
   /** clear forgets a tab's records (a navigation without Preserve log, or the panel's Clear). */
   clear(id) {
     const t = this.tab(id);
-    const old = [];
-    for (let n = t.meta.first; n < t.meta.next; n++) old.push(recKey(id, n));
+    const keys = [...t.places.values()].map((n) => recKey(id, n));
     t.records.clear();
     t.sizes.clear();
+    t.places.clear();
+    t.grades.clear();
     t.bytes = 0;
-    t.batches = 0;
-    t.meta.first = t.meta.next;
+    t.fail = 0;
+    t.warn = 0;
     this.write(t, async () => {
       await this.area.set({ [metaKey(id)]: t.meta });
-      if (old.length) await this.area.remove(old);
+      if (keys.length) await this.area.remove(keys);
     });
   }
 
@@ -172,8 +181,7 @@ export class Store {
     const t = this.tabs.get(id);
     if (!t) return;
     this.tabs.delete(id);
-    const keys = [metaKey(id)];
-    for (let n = t.meta.first; n < t.meta.next; n++) keys.push(recKey(id, n));
+    const keys = [metaKey(id), ...[...t.places.values()].map((n) => recKey(id, n))];
     t.writing.then(() => this.area.remove(keys)).catch(() => {});
   }
 

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
-import { startStack, openPreview, root, REFERER } from "../tools/harness.mjs";
+import { startStack, openPreview, settled, root, REFERER } from "../tools/harness.mjs";
 
 let stack;
 let page;
@@ -361,7 +361,7 @@ test("a trap in the page replaces the instance at once (no spare kept): the call
   assert.deepEqual(globals, ["mpnet"]);
 });
 
-test("the runtime needs no fetch of its module: a strict CSP page, and a page whose fetch refuses extension URLs, are judged", async () => {
+test("the page's CSP and its fetch cannot keep the module from the page: a strict connect-src page, and a page whose fetch refuses extension URLs, are judged and get the in-page module", async () => {
   const judged = (p) => p.evaluate(async (base) => {
     const blocked = await fetch(base.replace("valid.", "stats.") + "collect").then(() => "proceeded", (e) => e.message);
     const ok = await fetch(`${base}json`).then((r) => r.status, (e) => e.message);
@@ -372,6 +372,7 @@ test("the runtime needs no fetch of its module: a strict CSP page, and a page wh
   try {
     const st = await strict.evaluate(() => window.mpnet.status());
     assert.equal(st.state, "ready", st.error);
+    assert.equal(st.placement, "page", JSON.stringify(st.timings));
     assert.deepEqual(await judged(strict), { blocked: "request:fail url not in domain list", ok: 200 });
   } finally {
     await strict.close();
@@ -388,14 +389,16 @@ test("the runtime needs no fetch of its module: a strict CSP page, and a page wh
       };
     });
     await p.goto(stack.preview.url);
-    await p.waitForFunction(() => window.mpnet && window.mpnet.status().state !== "loading", null, { timeout: 20000 });
+    await settled(p);
     const st = await p.evaluate(() => window.mpnet.status());
     assert.equal(st.state, "ready", st.error);
-    // Compilation started when the runtime ran, before the bridge's message;
-    // the bytes' carrier left nothing behind in the page.
-    assert.ok(st.timings.compileStarted <= st.timings.init, JSON.stringify(st.timings));
-    assert.equal(await p.evaluate(() => "__mpnetWasm" in window), false);
+    // The bridge fetched the bytes in its own world; the page's module took
+    // the engine over from the extension's.
+    assert.equal(st.placement, "page", JSON.stringify(st.timings));
+    assert.ok(st.timings.switched > st.timings.ready, JSON.stringify(st.timings));
     assert.deepEqual(await judged(p), { blocked: "request:fail url not in domain list", ok: 200 });
+    // The module's per-session address did not reach the page.
+    assert.deepEqual(await p.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name).filter((n) => !/^https?:/.test(n))), []);
   } finally {
     await p.close();
   }
@@ -424,7 +427,7 @@ test("when checks cannot run, calls proceed but every record, the badge and the 
     await ext.evaluate((o) => chrome.runtime.sendMessage({ type: "removeOrigin", origin: o }), origin);
     await ext.close();
     await page.reload();
-    await page.waitForFunction(() => window.mpnet && window.mpnet.status().state === "ready", null, { timeout: 20000 });
+    await settled(page);
   }
 });
 

@@ -13,7 +13,7 @@ import { createServer } from "node:https";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
-import { startStack, root, APPID } from "../tools/harness.mjs";
+import { startStack, settled, root, APPID } from "../tools/harness.mjs";
 
 let stack;
 let redir;
@@ -150,7 +150,7 @@ async function open(name) {
   const p = await stack.context.newPage();
   p.on("pageerror", (e) => console.error(`[${name}] page error:`, e.message));
   await p.goto(stack.preview.url + name);
-  await p.waitForFunction(() => window.mpnet && window.mpnet.status().state === "ready", null, { timeout: 20000 });
+  await settled(p);
   return p;
 }
 

@@ -212,10 +212,24 @@ export async function extensionPage(stack, url) {
   return { ext, tabId };
 }
 
-/** openPreview opens the demo preview page and waits for the runtime. */
+/**
+ * openPreview opens the demo preview page and waits for the runtime: ready
+ * (or failed), with the module where it stays (in the page once it took
+ * over from the extension's, or in the extension for a page that may not
+ * compile WebAssembly).
+ */
 export async function openPreview(stack, query = "") {
   const page = await stack.context.newPage();
   await page.goto(stack.preview.url + query);
-  await page.waitForFunction(() => window.mpnet && window.mpnet.status().state !== "loading", null, { timeout: 20000 });
+  await settled(page);
   return page;
+}
+
+/** settled waits until the page's runtime is no longer loading and its module has moved where it stays. */
+export async function settled(page) {
+  await page.waitForFunction(() => {
+    if (!window.mpnet) return false;
+    const s = window.mpnet.status();
+    return s.state !== "loading" && !s.switching;
+  }, null, { timeout: 20000 });
 }

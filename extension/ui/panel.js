@@ -713,6 +713,18 @@ function connect() {
   post({ type: "preserve", on: preserve.checked });
 }
 
+// A panel's port reaches every extension context that listens for ports,
+// the module host (offscreen document) too, so it stays open when the
+// service worker is stopped: the new worker says it started, and the panel
+// connects again (and gets the kept records in its snapshot).
+chrome.runtime.onMessage.addListener((m, sender) => {
+  if (!m || m.type !== "workerStarted" || sender.id !== chrome.runtime.id || sender.tab) return;
+  const old = port;
+  port = null;
+  try { if (old) old.disconnect(); } catch { /* already closed */ }
+  connect();
+});
+
 setStatus(null);
 showTab("details");
 schedule();

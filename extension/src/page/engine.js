@@ -52,6 +52,21 @@ export class RemoteEngine {
     this._timers = timers;
     this._watch = null;
     this._out = []; // messages to send at the end of this task, as one batch
+    this._answered = false; // a host has answered (a first port that finds no host is no loss)
+    this._closed = false;
+    this.onQuiet = null; // called (in a later task) when no message is in flight any more
+  }
+
+  /** quiet says no message is in flight: the journal holds the engine's whole state. */
+  quiet() {
+    return !this._pending.size && !this._out.length && !this._reconnecting && !this._restoring && !this._closed;
+  }
+
+  /** close stops using the host (the page's own module took over). */
+  close() {
+    this._closed = true;
+    if (this._watch) this._timers.clearTimeout(this._watch);
+    this._watch = null;
   }
 
   // _post queues a message; the messages of one task go as one batch (ten
@@ -92,6 +107,11 @@ export class RemoteEngine {
     const p = this._pending.get(m.seq);
     if (!p) return;
     this._pending.delete(m.seq);
+    this._answered = true;
+    if (!this._pending.size && this.onQuiet) {
+      // After the answers' continuations (the journal, the actions) have run.
+      this._timers.setTimeout(() => { if (this.quiet() && this.onQuiet) this.onQuiet(); }, 0);
+    }
     if (!m.error) {
       p.resolve(m.data);
       return;
@@ -114,10 +134,12 @@ export class RemoteEngine {
    * everything after them: the runtime sees a delay, not a loss.
    */
   lost(why) {
-    if (this._reconnecting) return;
+    if (this._reconnecting || this._closed) return;
     this._reconnecting = true;
-    this.restarts++;
-    if (this.onTrap) this.onTrap(new Error(`the extension-hosted module was lost (${why}); a new one took over`));
+    if (this._answered) {
+      this.restarts++;
+      if (this.onTrap) this.onTrap(new Error(`the extension-hosted module was lost (${why}); a new one took over`));
+    }
     const replay = this.journal.messages();
     this.journal.restored();
     const pending = [...this._pending.entries()];

@@ -21,6 +21,7 @@ import { installResources } from "./resources.js";
 import { RemoteEngine, when } from "./engine.js";
 import { installWorkers } from "./workers.js";
 import { CallError } from "./errors.js";
+import { apiHosts } from "../hosts.js";
 
 export { CallError };
 
@@ -32,6 +33,7 @@ const native = {
   setTimeout: window.setTimeout.bind(window),
   clearTimeout: window.clearTimeout.bind(window),
   now: performance.now.bind(performance),
+  idle: window.requestIdleCallback ? window.requestIdleCallback.bind(window) : null,
   baseURI: () => document.baseURI,
 };
 
@@ -53,47 +55,46 @@ const defineProperty = Object.defineProperty;
 
 // Test builds (the browser tests bundle with MPNET_TEST_HOOKS true) add
 // `mpnet.test`; the shipped extension has no such code.
+// How long after DOMContentLoaded the runtime asks for the module's bytes
+// when the page's load event has not come (askLocal).
+const LOAD_WAIT_MS = 5000;
+
 const TEST_HOOKS = typeof MPNET_TEST_HOOKS !== "undefined" && MPNET_TEST_HOOKS;
 
-// The module's bytes, base64: wasm.js (written by build/bundle.mjs) runs
-// just before this script in the same world and leaves them in a global, as
-// the comment of an empty function (V8 skips a comment much faster than it
-// scans a string literal), taken away here before any page script can run
-// (so neither the global nor Function.prototype.toString can have been
-// replaced by the page). A separate script, so that
-// V8 can drop its source (megabytes) once the string is decoded (this script's
-// own source stays alive with its functions); for the same reason the
-// binding below is emptied as soon as the string is read, since it lives as
-// long as the runtime's functions do.
-let wasmBase64 = globalThis.__mpnetWasm;
-delete globalThis.__mpnetWasm;
-
-// compileEmbedded starts compiling the module: at document start, before the
-// bridge's first message, with no fetch (so neither the page's CSP nor a
-// fetch replaced by page code matters).
-function compileEmbedded() {
-  let b64 = wasmBase64;
-  wasmBase64 = null;
-  if (typeof b64 === "function") {
-    // wasm.js: the base64 is the function's only comment.
-    const src = Function.prototype.toString.call(b64);
-    const start = src.indexOf("/*");
-    const end = src.lastIndexOf("*/");
-    b64 = start >= 0 && end > start ? src.slice(start + 2, end) : null;
-  }
-  if (typeof b64 !== "string") return Promise.reject(new Error("the module's bytes (wasm.js) did not run before the page runtime"));
+// mayCompile: whether this page may compile WebAssembly at all (a
+// Content-Security-Policy header without 'wasm-unsafe-eval' forbids it), by
+// compiling the smallest module there is, synchronously, at document start.
+function mayCompile() {
   try {
-    let bytes;
-    if (Uint8Array.fromBase64) {
-      bytes = Uint8Array.fromBase64(b64);
-    } else {
-      const s = atob(b64); // Chromium before 140
-      bytes = new Uint8Array(s.length);
-      for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-    }
-    return WebAssembly.compile(bytes);
+    new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+    return true;
   } catch (e) {
-    return Promise.reject(e);
+    return false;
+  }
+}
+
+// warm runs the configuration and a call on a scratch instance of a
+// freshly compiled module, one module call per idle moment of the page. V8
+// compiles a module's functions on their first call (about 25 ms of the
+// main thread for a configure and a call's steps), and the compiled code
+// belongs to the module: the instance that takes the engine over, and the
+// first calls it judges, find it compiled.
+// url: an allowed URL (the configuration's first request domain), so that
+// the common path is the one compiled; the check warms a refusal.
+async function warm(module, configText, url, native) {
+  if (!configText) return;
+  const s = await MpnetModule.load(module, { spare: false });
+  const idle = () => new Promise((r) => (native.idle ? native.idle(r, { timeout: 100 }) : native.setTimeout(r, 0)));
+  const calls = [
+    () => s.raw("mpnet_configure", configText),
+    () => s.step({ type: "open", at: 1, id: 1, api: "request", url, method: "GET", timeout: 0, headers: [], transport: "fetch", origin: native.origin }),
+    () => s.step({ type: "response", at: 2, id: 1, status: 200 }),
+    () => s.step({ type: "finish", at: 3, id: 1 }),
+    () => s.check({ api: "request", url: "https://mpnet.invalid/" }),
+  ];
+  for (const call of calls) {
+    await idle();
+    call();
   }
 }
 
@@ -153,17 +154,21 @@ class Runtime {
       this.settled = true;
       this._resolveReady();
     }, INIT_TIMEOUT_MS);
-    this.compiling = compileEmbedded();
-    this.compiling.catch(() => {}); // awaited in load(); a failure must not go unhandled meanwhile
-    this.mark("compileStarted");
+    // The engine: the module hosted by the extension first (remote), the
+    // module compiled in this page once it is here (local, the default
+    // placement: synchronous and cheapest per call); see load().
+    this.remote = null;
+    this.local = null; // {state: "asked" | "compiling" | "warming" | "ready" | "done" | "refused", inst}
+    this.mayCompile = mayCompile();
+    if (!this.mayCompile) this.mark("compileRefused");
   }
 
   now() { return Math.round(native.now()); }
 
   /**
-   * init is called with the bridge's first message: the port. The module
-   * has been compiling since document start; the bridge has asked the
-   * background for the configuration (its "hello" on the port).
+   * init is called with the bridge's first message: the port. The bridge
+   * has asked the background for the configuration (its "hello" on the
+   * port) and opened a port to the module host.
    */
   async init(port) {
     this.mark("init");
@@ -188,10 +193,13 @@ class Runtime {
           helloArrived(m);
           return;
         case "engineAnswer":
-          if (this.engine && this.engine.answer && Array.isArray(m.batch)) for (const a of m.batch) this.engine.answer(a);
+          if (this.remote && Array.isArray(m.batch)) for (const a of m.batch) this.remote.answer(a);
           return;
         case "engineLost":
-          if (this.engine && this.engine.lost) this.engine.lost(String(m.error || "the extension-hosted module went away"));
+          if (this.remote && this.engine === this.remote) this.remote.lost(String(m.error || "the extension-hosted module went away"));
+          return;
+        case "module":
+          this.compileLocal(m.bytes, m.error);
           return;
       }
       this.control(m);
@@ -199,18 +207,16 @@ class Runtime {
     invoke(portStart, port);
     for (const m of this.pendingOut) invoke(portPost, port, m);
     this.pendingOut = [];
-    const loading = this.load();
-    loading.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     try {
       const h = await hello;
       this.applyTab(h.tab || {});
       this.r12 = !!h.r12;
-      this.engine = await loading;
-      this.engine.onTrap = (trap) => this.trapped(trap);
+      this.engine = this.remote = this.loadRemote();
       await this.configure(h.files || []);
       this.mark("configured");
       // The Referer rule (R8) must be in place before the first call goes
-      // out; the background said which one the tab has (a reload keeps it).
+      // out; the background said which one the tab has (it sets the rule
+      // itself while answering hello when it knows the configuration).
       const want = this.enabled && this.mode === "enforce" ? this.referer : "";
       if (want !== h.referer) {
         const v = await this.request(this.refererMessage(), REFERER_WAIT_MS);
@@ -223,40 +229,128 @@ class Runtime {
     this.mark("ready");
     this.settled = true;
     this._resolveReady();
-    // No spare instance: after a trap the loader instantiates the
-    // pre-initialised module synchronously (about 4 ms), which saves a second
-    // instance's memory in every frame.
+    if (this.state === "ready") this.askLocal();
   }
 
   /**
-   * load waits for the embedded module's compilation and starts an
-   * instance. When this page may not compile WebAssembly (its CSP), the
-   * module runs in the extension instead, driven by the same messages.
+   * loadRemote: the engine in the extension (the offscreen module host,
+   * where the module is compiled and configured before the page asks), by
+   * messages through the bridge. Every page starts on it: it answers within
+   * milliseconds of document start, while compiling the module here takes
+   * tens of milliseconds of the page's two cores. A page whose CSP forbids
+   * WebAssembly keeps it.
    */
-  async load() {
-    let module;
-    try {
-      module = await this.compiling;
-    } catch (e) {
-      this.mark("compileRefused");
-      this.compileError = String(e && e.message || e);
-      return this.loadRemote();
-    }
-    this.mark("compiled");
-    const m = await MpnetModule.load(module, { spare: false });
-    m.placement = "page";
-    this.mark("instantiated");
-    return m;
-  }
-
-  async loadRemote() {
+  loadRemote() {
     const host = () => this.request({ type: "engineHost" }).then((v) => {
       if (!v || !v.ok) throw new Error("the extension could not start its module host" + (v && v.error ? ": " + v.error : ""));
     });
-    await host();
     const engine = new RemoteEngine((batch) => this.post({ type: "engine", batch }), host, native);
-    this.mark("instantiated");
+    engine.onTrap = (trap) => this.trapped(trap);
+    engine.onQuiet = () => this.switchLocal();
     return engine;
+  }
+
+  /**
+   * askLocal asks the bridge for the module's bytes once the page has
+   * loaded (its load event, then an idle moment), so that reading 4.7 MB
+   * from the extension and compiling them take nothing from the page's own
+   * load and from the calls it makes meanwhile (asking at the end of
+   * parsing, before a bundle's deferred scripts ran, put DOMContentLoaded
+   * of the Taro app page 1.72x behind the page without mpnet;
+   * docs/BENCHMARKS.md).
+   */
+  askLocal() {
+    if (!this.mayCompile || this.local) return;
+    this.local = { state: "asked", inst: null };
+    let asked = false;
+    const ask = () => {
+      if (asked) return;
+      asked = true;
+      this.mark("localAsked");
+      this.post({ type: "moduleBytes" });
+    };
+    const idle = () => (native.idle ? native.idle(ask, { timeout: 200 }) : native.setTimeout(ask, 0));
+    if (document.readyState !== "complete") {
+      invoke(listen, window, "load", idle, { once: true });
+      // A load event held up by a resource that never finishes: ask anyway,
+      // LOAD_WAIT_MS after DOMContentLoaded.
+      const late = () => native.setTimeout(idle, LOAD_WAIT_MS);
+      if (document.readyState === "loading") invoke(listen, document, "DOMContentLoaded", late, { once: true });
+      else late();
+    } else {
+      idle();
+    }
+  }
+
+  /**
+   * compileLocal compiles the module in this page from the bytes the bridge
+   * sent, warms it (V8 compiles a module's functions on their first call:
+   * a scratch instance runs the configuration and a call in idle time, so
+   * that neither the switch nor the first calls after it pay for that), and
+   * switches the engine over as soon as the remote one is quiet.
+   */
+  async compileLocal(bytes, error) {
+    if (!this.local || this.local.state !== "asked") return;
+    if (!(bytes instanceof ArrayBuffer)) {
+      this.local.state = "refused";
+      this.compileError = "the module's bytes did not arrive: " + (error || "no bytes");
+      this.mark("compileRefused");
+      this.sendStatus();
+      return;
+    }
+    this.local.state = "compiling";
+    this.mark("bytes");
+    try {
+      const module = await WebAssembly.compile(bytes);
+      this.mark("compiled");
+      this.local.state = "warming";
+      const first = this.config && this.config.domains && this.config.domains.request && this.config.domains.request[0];
+      await warm(module, this.remote.journal.config, first ? first + "/" : "https://mpnet.invalid/", native);
+      this.mark("warmed");
+      this.local.inst = await MpnetModule.load(module, { spare: false });
+      this.local.inst.placement = "page";
+      this.mark("instantiated");
+      this.local.state = "ready";
+      this.switchLocal();
+    } catch (e) {
+      // The page's CSP (a <meta> one, parsed after the probe) or no memory:
+      // the extension-hosted module stays.
+      this.local.state = "refused";
+      this.compileError = String(e && e.message || e);
+      this.mark("compileRefused");
+      this.sendStatus();
+    }
+  }
+
+  /**
+   * switchLocal moves the engine into the page: when the remote engine has
+   * no message in flight, its journal (configuration, R12 knowledge, the
+   * events since it was last idle) is replayed into the local instance,
+   * which then holds exactly the same state (the engine is deterministic;
+   * wasm/ABI.md, "Traps"), and the host's instance is let go.
+   */
+  switchLocal() {
+    const l = this.local;
+    const r = this.remote;
+    // (A journal past its bound has no replay: wait until the engine is idle.)
+    if (!l || l.state !== "ready" || this.engine !== r || !r.quiet() || !r.journal.replay || this.state !== "ready") return;
+    if (TEST_HOOKS && this.holdSwitch) return;
+    const inst = l.inst;
+    try {
+      for (const [name, msg] of r.journal.messages()) inst.raw(name, msg);
+    } catch (e) {
+      l.state = "refused";
+      this.compileError = "the in-page module could not take the engine's state over: " + (e && e.message || e);
+      return;
+    }
+    inst.onTrap = (trap) => this.trapped(trap);
+    l.state = "done";
+    l.inst = null;
+    this.engine = inst;
+    r.close();
+    this.post({ type: "engineClose" });
+    this.mark("switched");
+    this.sendStatus();
   }
 
   mark(name) { this.timings[name] = Math.round(native.now() * 10) / 10; }
@@ -273,17 +367,7 @@ class Runtime {
 
   /** refererMessage asks the background for the tab's Referer rule (R8), scoped to the configuration's API hosts. */
   refererMessage() {
-    const hosts = new Set();
-    const d = (this.config && this.config.domains) || {};
-    for (const list of ["request", "uploadFile", "downloadFile", "socket"]) {
-      for (const entry of d[list] || []) {
-        try {
-          const h = new URL(entry).hostname.replace(/\.$/, "");
-          if (/^[a-z0-9.-]+$/.test(h)) hosts.add(h);
-        } catch (e) { /* an invalid entry (C1-C4) allows nothing */ }
-      }
-    }
-    return { type: "referer", referer: this.referer || "", mode: this.mode, hosts: [...hosts].slice(0, 500) };
+    return { type: "referer", referer: this.referer || "", mode: this.mode, hosts: apiHosts(this.config) };
   }
 
   async configure(files) {
@@ -382,7 +466,7 @@ class Runtime {
       appid: this.config && this.config.appid, version: this.config && this.config.version,
       referer: this.referer || "", restarts: this.restarts,
       inFlight: engine.inFlight || 0, queued: engine.queued || 0, sockets: engine.sockets || 0,
-      placement: this.engine ? this.engine.placement : "", calls: this.nextId,
+      placement: this.engine ? this.engine.placement : "", switching: this.switching(), calls: this.nextId,
       memory: this.engine && this.engine.exports ? this.engine.exports.memory.buffer.byteLength : 0,
       problems: this.problems || [],
       timings: { ...this.timings },
@@ -722,11 +806,27 @@ class Runtime {
    */
   checkSync(req) {
     if (this.engine && this.engine.placement === "page") return this.engine.check(req);
+    // The module runs in the extension for good (the page's CSP).
     const why = "mpnet cannot judge a synchronous XMLHttpRequest while its module runs in the extension (the page's Content-Security-Policy forbids WebAssembly)";
     return {
       allowed: false, proceed: this.mode !== "enforce", rule: "", errMsg: `${req.api}:fail ${why}`,
       message: `[sync] ${why}`, warnings: [], api: req.api, url: req.url,
     };
+  }
+
+  /** switching says the engine runs in the extension for now and the in-page module is on its way. */
+  switching() {
+    return this.state !== "failed" && this.mayCompile && !(this.engine && this.engine.placement === "page") && !(this.local && this.local.state === "refused");
+  }
+
+  /**
+   * localPending answers whether the in-page module is still on its way
+   * (switching over first if it can): a synchronous XHR cannot be judged by
+   * the extension-hosted module, so until then it fails as while loading.
+   */
+  localPending() {
+    this.switchLocal();
+    return this.switching();
   }
 
   /** check is window.mpnet.check: the same decision object as `hostsim check`. */
@@ -747,10 +847,7 @@ function start() {
   // One runtime per frame: a second injection (the manifest's and a
   // registered content script both matching) finds the API in place. The
   // guard is the frozen API itself, which exposes nothing of the runtime.
-  if (Object.getOwnPropertyDescriptor(window, "mpnet")) {
-    wasmBase64 = null; // this frame's runtime is already running
-    return;
-  }
+  if (Object.getOwnPropertyDescriptor(window, "mpnet")) return;
   const rt = new Runtime();
   installFetch(rt, native, CallError);
   installXHR(rt, native, CallError);
@@ -778,7 +875,17 @@ function start() {
   if (TEST_HOOKS) {
     // Browser tests only: make the module call for the next event of a type
     // trap (a real trap, mpnet_debug(2), where that step would run).
-    api.test = freeze({ trapNext: (type) => { rt.trapNext = String(type); } });
+    // holdSwitch(true) keeps the engine in the extension once the in-page
+    // module is ready; holdSwitch(false) lets it switch (at once when the
+    // remote engine is quiet).
+    api.test = freeze({
+      trapNext: (type) => { rt.trapNext = String(type); },
+      holdSwitch: (on) => {
+        rt.holdSwitch = !!on;
+        if (!on) rt.switchLocal();
+      },
+      localState: () => (rt.local ? rt.local.state : ""),
+    });
   }
   defineProperty(window, "mpnet", { value: freeze(api), configurable: false, enumerable: false, writable: false });
 

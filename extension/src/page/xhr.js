@@ -149,9 +149,13 @@ export function installXHR(rt, native, CallError) {
       self._state = 4;
       throw new DOMException(`Failed to execute 'send' on 'XMLHttpRequest': ${errMsg}`, "NetworkError");
     };
-    if (rt.state === "loading") {
+    const loading = rt.state === "loading";
+    if (loading || (rt.state === "ready" && rt.active() && rt.localPending())) {
+      // (While the in-page module is on its way, the engine runs in the
+      // extension, which answers only asynchronously.)
+      const what = loading ? "mpnet's checks were still loading" : "mpnet's in-page module was still on its way (until then its checks run in the extension, which cannot answer a synchronous call)";
       Object.assign(rec, { state: "failed", verdict: "fail", errMsg: `${rec.api}:fail mpnet is still loading` });
-      rec.findings.push({ rule: "sync", severity: "error", message: `[sync] a synchronous XMLHttpRequest was made ${Math.round(rt.now() - rt.timings.documentStart)} ms after document start, while mpnet's checks were still loading: it cannot wait for them, so it failed rather than go out unchecked`, fix: "use an asynchronous call (wx.request is always asynchronous), or make it after the page has loaded" });
+      rec.findings.push({ rule: "sync", severity: "error", message: `[sync] a synchronous XMLHttpRequest was made ${Math.round(rt.now() - rt.timings.documentStart)} ms after document start, while ${what}: it cannot wait for them, so it failed rather than go out unchecked`, fix: "use an asynchronous call (wx.request is always asynchronous), or make it after the page has loaded" });
       rt.emit(rec);
       refuse(rec.errMsg);
     }
