@@ -78,7 +78,7 @@ function instantiate(module) {
 // modules over 8 MB (the module is under 6 MB); then it throws, and
 // MpnetModule falls back to a spare instance made asynchronously.
 function instantiateSync(module) {
-  return withWASI((imports) => ReflectConstruct(SafeWebAssemblyInstance, [module, imports]));
+  return withWASI((imports) => ReflectConstruct(SafeWebAssemblyInstance, list(module, imports)));
 }
 
 function initialize({ instance, stderr, wasi }) {
@@ -410,7 +410,7 @@ export function decodeBody(charset, raw) {
 export function frame(header, payload) {
   const h = u8Length(header);
   const out = u8(4 + h + u8Length(payload));
-  DataViewPrototypeSetUint32(ReflectConstruct(SafeDataView, [TypedArrayPrototypeGetBuffer(out)]), 0, h, true);
+  DataViewPrototypeSetUint32(ReflectConstruct(SafeDataView, list(TypedArrayPrototypeGetBuffer(out))), 0, h, true);
   TypedArrayPrototypeSet(out, header, 4);
   TypedArrayPrototypeSet(out, payload, 4 + h);
   return out;
@@ -420,7 +420,7 @@ export function frame(header, payload) {
 export function unframe(msg) {
   const len = u8Length(msg);
   if (len < 4) throw new SafeError(`framed message is ${len} bytes`);
-  const n = DataViewPrototypeGetUint32(ReflectConstruct(SafeDataView, [TypedArrayPrototypeGetBuffer(msg), TypedArrayPrototypeGetByteOffset(msg), len]), 0, true);
+  const n = DataViewPrototypeGetUint32(ReflectConstruct(SafeDataView, list(TypedArrayPrototypeGetBuffer(msg), TypedArrayPrototypeGetByteOffset(msg), len)), 0, true);
   if (n > len - 4) throw new SafeError("bad framing");
   return { __proto__: null, head: u8Sub(msg, 4, 4 + n), payload: u8Sub(msg, 4 + n, len) };
 }

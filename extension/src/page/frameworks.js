@@ -31,7 +31,7 @@ export function installFrameworks(rt) {
     for (let i = 0; i < APIS.length; i++) {
       const api = APIS[i];
       try {
-        uni.addInterceptor(api, {
+        uni.addInterceptor(api, /* page-visible */ {
           invoke() { rt.hint = api; },
           returnValue(v) { if (rt.hint === api) rt.hint = ""; return v; },
           fail(res) {

@@ -50,7 +50,7 @@ const unlisten = EventTarget.prototype.removeEventListener;
 const stopImmediate = Event.prototype.stopImmediatePropagation;
 const portPost = MessagePort.prototype.postMessage;
 const portStart = MessagePort.prototype.start;
-const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+const getter = (proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get;
 const eventData = getter(MessageEvent.prototype, "data");
 const eventSource = getter(MessageEvent.prototype, "source");
 const eventPorts = getter(MessageEvent.prototype, "ports");
@@ -578,7 +578,7 @@ class Runtime {
     this.calls.set(id, call);
     try {
       this.event({
-        type: "open", id, api: api || undefined, url: facts.url, method: record.method, timeout: facts.timeout > 0 ? MathFloor(facts.timeout) : 0,
+        __proto__: null, type: "open", id, api: api || undefined, url: facts.url, method: record.method, timeout: facts.timeout > 0 ? MathFloor(facts.timeout) : 0,
         headers: facts.headers || list(), transport: facts.transport, origin: native.origin, protocols: facts.protocols,
         accept: facts.accept || undefined, body: facts.body || undefined, contentType: facts.contentType || undefined,
         responseType: facts.responseType || undefined,
@@ -799,8 +799,8 @@ function start() {
   // The in-page API: the only way in from page scripts. What it answers
   // are copies with ordinary prototypes, never the runtime's own objects.
   const copy = (v) => JSONParse(stringify(v));
-  const api = {
-    check: (req) => new NativePromise((resolve, reject) => PromisePrototypeThen(safe(rt.check(req || {})), (v) => resolve(copy(v)), reject)),
+  const api = /* page-visible */ {
+    check: (req) => new NativePromise((resolve, reject) => PromisePrototypeThen(safe(rt.check(req || { __proto__: null })), (v) => resolve(copy(v)), reject)),
     status: () => copy(rt.status()),
     setBackground: (on) => rt.setBackground(on),
     addEventListener: (type, fn, opts) => {
@@ -816,7 +816,7 @@ function start() {
   if (TEST_HOOKS) {
     // Browser tests only: make the module call for the next event of a type
     // trap (a real trap, mpnet_debug(2), where that step would run).
-    api.test = freeze({ trapNext: (type) => { rt.trapNext = SafeString(type); } });
+    api.test = freeze(/* page-visible */ { trapNext: (type) => { rt.trapNext = SafeString(type); } });
   }
   defineProperty(window, "mpnet", { __proto__: null, value: freeze(api), configurable: false, enumerable: false, writable: false });
 

@@ -179,12 +179,14 @@ export function installWebSocket(rt, native, CallError) {
   };
 
   ObjectDefineProperties(P, {
-    url: { get() { return S(this).url; } },
-    readyState: { get() { return S(this).state; } },
-    bufferedAmount: { get() { return S(this).ws ? S(this).ws.bufferedAmount : 0; } },
-    protocol: { get() { return S(this).ws ? S(this).ws.protocol : ""; } },
-    extensions: { get() { return S(this).ws ? S(this).ws.extensions : ""; } },
+    __proto__: null,
+    url: { __proto__: null, get() { return S(this).url; } },
+    readyState: { __proto__: null, get() { return S(this).state; } },
+    bufferedAmount: { __proto__: null, get() { return S(this).ws ? S(this).ws.bufferedAmount : 0; } },
+    protocol: { __proto__: null, get() { return S(this).ws ? S(this).ws.protocol : ""; } },
+    extensions: { __proto__: null, get() { return S(this).ws ? S(this).ws.extensions : ""; } },
     binaryType: {
+      __proto__: null,
       get() { return S(this).binaryType; },
       set(v) {
         if (v !== "blob" && v !== "arraybuffer") return;
@@ -193,7 +195,7 @@ export function installWebSocket(rt, native, CallError) {
       },
     },
     // The client's errMsg when the socket was refused (mpnet extension).
-    mpnetErrMsg: { get() { return S(this).errMsg || ""; } },
+    mpnetErrMsg: { __proto__: null, get() { return S(this).errMsg || ""; } },
   });
   const consts = list("CONNECTING", "OPEN", "CLOSING", "CLOSED");
   for (let i = 0; i < consts.length; i++) {

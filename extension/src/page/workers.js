@@ -59,9 +59,10 @@ export function installWorkers(rt, native) {
 
   // bootstrap makes the blob: URLs that start a worker: [entry, ...others].
   function bootstrap(url, type, tag) {
-    const boot = stringify({ url, type, tag, secret });
+    const boot = stringify({ __proto__: null, url, type, tag, secret });
     const client = `(function () {\n${CLIENT}\nmpnetWorkerClient.start(${boot});\n})();\n`;
-    const blob = (text) => createURL(new NativeBlob([text], { __proto__: null, type: "text/javascript" }));
+    // Blob parts are a WebIDL sequence: iterated (docs/RATIONALE.md, residual risks).
+    const blob = (text) => createURL(new NativeBlob(/* page-visible */ [text], { __proto__: null, type: "text/javascript" }));
     if (type === "module") {
       const c = blob(client);
       return list(blob(`import ${stringify(c)};\nimport ${stringify(url)};\n`), c);

@@ -10,7 +10,7 @@ import {
   list, SafeWeakMap, PromisePrototypeThen, ArrayPrototypePush, ObjectDefineProperty, ObjectDefineProperties, ObjectSetPrototypeOf,
   SafeString, SafeNumber, FunctionPrototypeCall, RegExpTest, StringPrototypeToLowerCase, StringPrototypeToUpperCase,
   StringPrototypeIndexOf, StringPrototypeSlice, uncurryThis, JSONParse, DateNow, MathRandom, MathRound, NumberPrototypeToString,
-  u8, SafeArrayBuffer, SafeTextDecoder, TextDecoderPrototypeDecode,
+  u8, SafeArrayBuffer, SafeTextDecoder, TextDecoderPrototypeDecode, ObjectGetOwnPropertyDescriptor,
 } from "./intrinsics.js";
 
 const EVENTS = list("readystatechange", "loadstart", "progress", "abort", "error", "load", "timeout", "loadend");
@@ -23,13 +23,13 @@ const SafeEvent = Event;
 const SafeProgressEvent = ProgressEvent;
 const SafeURL = URL;
 const SafeDOMException = DOMException;
-const URLHref = uncurryThis(Object.getOwnPropertyDescriptor(URL.prototype, "href").get);
+const URLHref = uncurryThis(ObjectGetOwnPropertyDescriptor(URL.prototype, "href").get);
 
 export function installXHR(rt, native, CallError) {
   const NativeXHR = native.XMLHttpRequest;
   const N = NativeXHR.prototype;
-  const xhrGet = (name) => uncurryThis(Object.getOwnPropertyDescriptor(N, name).get);
-  const xhrSet = (name) => uncurryThis(Object.getOwnPropertyDescriptor(N, name).set);
+  const xhrGet = (name) => uncurryThis(ObjectGetOwnPropertyDescriptor(N, name).get);
+  const xhrSet = (name) => uncurryThis(ObjectGetOwnPropertyDescriptor(N, name).set);
   const XOpen = uncurryThis(N.open), XSend = uncurryThis(N.send), XAbort = uncurryThis(N.abort);
   const XSetRequestHeader = uncurryThis(N.setRequestHeader), XOverrideMimeType = uncurryThis(N.overrideMimeType);
   const XGetResponseHeader = uncurryThis(N.getResponseHeader), XGetAllResponseHeaders = uncurryThis(N.getAllResponseHeaders);
@@ -38,7 +38,7 @@ export function installXHR(rt, native, CallError) {
   const XResponseXML = xhrGet("responseXML"), XUpload = xhrGet("upload");
   const XSetResponseType = xhrSet("responseType"), XSetTimeout = xhrSet("timeout"), XSetWithCredentials = xhrSet("withCredentials");
   const XSetOnReadyStateChange = xhrSet("onreadystatechange");
-  const progressGet = (name) => uncurryThis(Object.getOwnPropertyDescriptor(ProgressEvent.prototype, name).get);
+  const progressGet = (name) => uncurryThis(ObjectGetOwnPropertyDescriptor(ProgressEvent.prototype, name).get);
   const PLoaded = progressGet("loaded"), PTotal = progressGet("total"), PLengthComputable = progressGet("lengthComputable");
   const progress = (e) => ({ __proto__: null, loaded: PLoaded(e), total: PTotal(e), lengthComputable: PLengthComputable(e) });
 
@@ -52,7 +52,7 @@ export function installXHR(rt, native, CallError) {
     return s;
   };
 
-  class UploadTarget {
+  const UploadTarget = /* page-visible */ class UploadTarget {
     constructor() {
       states.set(this, { __proto__: null, et: new SafeEventTarget() });
       for (let i = 0; i < EVENTS.length; i++) if (EVENTS[i] !== "readystatechange") ObjectDefineProperty(this, "on" + EVENTS[i], { __proto__: null, value: null, writable: true, enumerable: true, configurable: true });
@@ -60,7 +60,7 @@ export function installXHR(rt, native, CallError) {
     addEventListener(type, fn, opts) { listen(S(this).et, type, fn, opts); }
     removeEventListener(type, fn, opts) { unlisten(S(this).et, type, fn, opts); }
     dispatchEvent(e) { return dispatch(S(this).et, e); }
-  }
+  };
 
   function MpnetXHR() {
     if (!new.target) throw new TypeError("Failed to construct 'XMLHttpRequest': Please use the 'new' operator");
@@ -366,15 +366,18 @@ export function installXHR(rt, native, CallError) {
   P.overrideMimeType = function (m) { S(this).mime = m; };
 
   const props = {
-    readyState: { get() { return S(this).xhr && !S(this).failed ? XReadyState(S(this).xhr) : S(this).state; } },
-    status: { get() { return S(this).xhr && !S(this).failed ? XStatus(S(this).xhr) : 0; } },
-    statusText: { get() { return S(this).xhr && !S(this).failed ? XStatusText(S(this).xhr) : ""; } },
-    responseURL: { get() { return S(this).xhr && !S(this).failed ? XResponseURL(S(this).xhr) : ""; } },
+    __proto__: null,
+    readyState: { __proto__: null, get() { return S(this).xhr && !S(this).failed ? XReadyState(S(this).xhr) : S(this).state; } },
+    status: { __proto__: null, get() { return S(this).xhr && !S(this).failed ? XStatus(S(this).xhr) : 0; } },
+    statusText: { __proto__: null, get() { return S(this).xhr && !S(this).failed ? XStatusText(S(this).xhr) : ""; } },
+    responseURL: { __proto__: null, get() { return S(this).xhr && !S(this).failed ? XResponseURL(S(this).xhr) : ""; } },
     responseType: {
+      __proto__: null,
       get() { return S(this).responseType; },
       set(v) { S(this).responseType = SafeString(v); },
     },
     responseText: {
+      __proto__: null,
       get() {
         if (S(this).responseType !== "" && S(this).responseType !== "text") {
           throw new SafeDOMException("Failed to read the 'responseText' property from 'XMLHttpRequest': The value is only accessible if the object's 'responseType' is '' or 'text'.", "InvalidStateError");
@@ -385,6 +388,7 @@ export function installXHR(rt, native, CallError) {
       },
     },
     response: {
+      __proto__: null,
       get() {
         if (!S(this).xhr || S(this).failed) return S(this).responseType === "" || S(this).responseType === "text" ? "" : null;
         if (!S(this).textual) return XResponse(S(this).xhr);
@@ -395,20 +399,23 @@ export function installXHR(rt, native, CallError) {
         return S(this).bodyText;
       },
     },
-    responseXML: { get() { return S(this).xhr && !S(this).failed && !S(this).textual ? XResponseXML(S(this).xhr) : null; } },
+    responseXML: { __proto__: null, get() { return S(this).xhr && !S(this).failed && !S(this).textual ? XResponseXML(S(this).xhr) : null; } },
     timeout: {
+      __proto__: null,
       get() { return S(this).timeout; },
       set(v) { S(this).timeout = SafeNumber(v) || 0; },
     },
     withCredentials: {
+      __proto__: null,
       get() { return S(this).withCredentials; },
       set(v) { S(this).withCredentials = !!v; },
     },
     // The client's errMsg when the call was blocked or failed (mpnet extension).
-    mpnetErrMsg: { get() { return S(this).failed ? S(this).failed.errMsg : ""; } },
+    mpnetErrMsg: { __proto__: null, get() { return S(this).failed ? S(this).failed.errMsg : ""; } },
     // The API an app's own wrapper names for this call: "request",
     // "uploadFile" or "downloadFile" (mpnet extension; nothing is sent).
     mpnetApi: {
+      __proto__: null,
       get() { return S(this).api; },
       set(v) { S(this).api = namedAPI(v, "xhr.mpnetApi"); },
     },
