@@ -149,7 +149,13 @@ export class Journal {
 }
 nullProto(Journal);
 
-/** One simulated mini program running in its own instance of the module. */
+/**
+ * One simulated mini program running in its own instance of the module.
+ * Its answers are parsed with null prototypes (objects and arrays alike:
+ * read them by key and index, not with array methods or for..of), so that
+ * a field the module left out reads as undefined even in a page that
+ * defined it on Object.prototype.
+ */
 export class MpnetModule {
   /**
    * Compiles and instantiates the module.

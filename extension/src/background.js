@@ -214,8 +214,10 @@ function hostsOf(origin) {
       const out = new Set();
       const d = (res && res.config && res.config.domains) || {};
       for (const list of ["request", "uploadFile", "downloadFile", "socket"]) {
-        for (const entry of d[list] || []) {
-          try { out.add(new URL(entry).hostname.replace(/\.$/, "")); } catch (e) { /* an invalid entry: C1-C4 */ }
+        // The loader's answers have null prototypes (no iterator): indexed.
+        const entries = d[list] || [];
+        for (let i = 0; i < entries.length; i++) {
+          try { out.add(new URL(entries[i]).hostname.replace(/\.$/, "")); } catch (e) { /* an invalid entry: C1-C4 */ }
         }
       }
       return out;
