@@ -28,7 +28,11 @@ const URLHref = uncurryThis(ObjectGetOwnPropertyDescriptor(URL.prototype, "href"
 export function installXHR(rt, native, CallError) {
   const NativeXHR = native.XMLHttpRequest;
   const N = NativeXHR.prototype;
-  const xhrGet = (name) => uncurryThis(ObjectGetOwnPropertyDescriptor(N, name).get);
+  // (responseXML is not there in workers, whose client installs this too.)
+  const xhrGet = (name) => {
+    const d = ObjectGetOwnPropertyDescriptor(N, name);
+    return d ? uncurryThis(d.get) : () => null;
+  };
   const xhrSet = (name) => uncurryThis(ObjectGetOwnPropertyDescriptor(N, name).set);
   const XOpen = uncurryThis(N.open), XSend = uncurryThis(N.send), XAbort = uncurryThis(N.abort);
   const XSetRequestHeader = uncurryThis(N.setRequestHeader), XOverrideMimeType = uncurryThis(N.overrideMimeType);
