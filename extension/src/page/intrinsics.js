@@ -186,11 +186,20 @@ export function parse(text) {
   return unproto(JSONParse(text));
 }
 
-/** unproto gives an object tree from JSON.parse or a structured clone null prototypes, in place. */
+const ObjectPrototype = Object.prototype;
+
+/**
+ * unproto gives the plain objects and arrays of a tree from JSON.parse or a
+ * structured clone made in this realm null prototypes, in place. Other
+ * objects (typed arrays, ArrayBuffers, Blobs) keep theirs: their methods
+ * and getters are taken from intrinsics, never looked up on them.
+ */
 export function unproto(v) {
   if (v === null || typeof v !== "object") return v;
+  const isArray = ArrayIsArray(v);
+  if (!isArray && getPrototypeOf(v) !== ObjectPrototype) return v;
   setPrototypeOf(v, null);
-  if (ArrayIsArray(v)) {
+  if (isArray) {
     for (let i = 0; i < v.length; i++) unproto(v[i]);
     return v;
   }
