@@ -81,7 +81,8 @@ export const ArrayPrototypeForEach = uncurryThis(AP.forEach);
 export function list() {
   const a = [];
   setPrototypeOf(a, null);
-  for (let i = 0; i < arguments.length; i++) reflectDefine(a, i, { __proto__: null, value: arguments[i], writable: true, enumerable: true, configurable: true });
+  // With no prototype, [[Set]] of a new index meets no inherited setter.
+  for (let i = 0; i < arguments.length; i++) a[i] = arguments[i];
   return a;
 }
 
