@@ -78,7 +78,7 @@ function instantiate(module) {
 // modules over 8 MB (the module is under 6 MB); then it throws, and
 // MpnetModule falls back to a spare instance made asynchronously.
 function instantiateSync(module) {
-  return withWASI((imports) => ReflectConstruct(SafeWebAssemblyInstance, list(module, imports)));
+  return withWASI((imports) => new SafeWebAssemblyInstance(module, imports));
 }
 
 function initialize({ instance, stderr, wasi }) {
@@ -223,7 +223,10 @@ export class MpnetModule {
   // _memory returns a view of the whole memory; growing memory detaches the
   // old one (its length drops to 0), so it is checked on every use.
   _memory() {
-    if (!this._view || TypedArrayPrototypeGetByteLength(this._view) === 0) this._view = u8(WebAssemblyMemoryGetBuffer(this.exports.memory));
+    if (!this._view || TypedArrayPrototypeGetByteLength(this._view) === 0) {
+      this._buf = WebAssemblyMemoryGetBuffer(this.exports.memory);
+      this._view = u8(this._buf);
+    }
     return this._view;
   }
 
@@ -253,7 +256,8 @@ export class MpnetModule {
     } else if (typeof msg === "string") {
       // UTF-8 takes at most 3 bytes per UTF-16 code unit.
       const ptr = this._input(msg.length * 3);
-      const { written } = TextEncoderPrototypeEncodeInto(enc, msg, u8Sub(this._memory(), ptr, ptr + this._cap));
+      this._memory();
+      const { written } = TextEncoderPrototypeEncodeInto(enc, msg, u8(this._buf, ptr, this._cap));
       packed = x[name](written);
     } else {
       const n = u8Length(msg);
@@ -263,7 +267,8 @@ export class MpnetModule {
     }
     const p = BigIntAsUintN(64, SafeBigInt(packed));
     const ptr = SafeNumber(p >> 32n);
-    return u8Sub(this._memory(), ptr, ptr + SafeNumber(p & 0xffffffffn));
+    this._memory();
+    return u8(this._buf, ptr, SafeNumber(p & 0xffffffffn));
   }
 
   // _guard runs one call; a trap replaces the instance (restoring the
@@ -416,7 +421,7 @@ export function decodeBody(charset, raw) {
 export function frame(header, payload) {
   const h = u8Length(header);
   const out = u8(4 + h + u8Length(payload));
-  DataViewPrototypeSetUint32(ReflectConstruct(SafeDataView, list(TypedArrayPrototypeGetBuffer(out))), 0, h, true);
+  DataViewPrototypeSetUint32(new SafeDataView(TypedArrayPrototypeGetBuffer(out)), 0, h, true);
   TypedArrayPrototypeSet(out, header, 4);
   TypedArrayPrototypeSet(out, payload, 4 + h);
   return out;
@@ -426,7 +431,7 @@ export function frame(header, payload) {
 export function unframe(msg) {
   const len = u8Length(msg);
   if (len < 4) throw new SafeError(`framed message is ${len} bytes`);
-  const n = DataViewPrototypeGetUint32(ReflectConstruct(SafeDataView, list(TypedArrayPrototypeGetBuffer(msg), TypedArrayPrototypeGetByteOffset(msg), len)), 0, true);
+  const n = DataViewPrototypeGetUint32(new SafeDataView(TypedArrayPrototypeGetBuffer(msg), TypedArrayPrototypeGetByteOffset(msg), len), 0, true);
   if (n > len - 4) throw new SafeError("bad framing");
   return { __proto__: null, head: u8Sub(msg, 4, 4 + n), payload: u8Sub(msg, 4 + n, len) };
 }

@@ -43,7 +43,7 @@ export function makeWASI(maxLines) {
   const stderr = list();
   let memory = null;
   let line = "";
-  const view = () => ReflectConstruct(SafeDataView, list(WebAssemblyMemoryGetBuffer(memory)));
+  const view = () => new SafeDataView(WebAssemblyMemoryGetBuffer(memory));
   const bytes = () => u8(WebAssemblyMemoryGetBuffer(memory));
   const time = (id) => {
     if (id === CLOCK_REALTIME) return SafeBigInt(DateNow()) * 1000000n;

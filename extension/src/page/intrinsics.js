@@ -201,11 +201,17 @@ export function unproto(v) {
   if (!isArray && getPrototypeOf(v) !== ObjectPrototype) return v;
   setPrototypeOf(v, null);
   if (isArray) {
-    for (let i = 0; i < v.length; i++) unproto(v[i]);
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (x !== null && typeof x === "object") unproto(x);
+    }
     return v;
   }
   const keys = ObjectKeys(v);
-  for (let i = 0; i < keys.length; i++) unproto(v[keys[i]]);
+  for (let i = 0; i < keys.length; i++) {
+    const x = v[keys[i]];
+    if (x !== null && typeof x === "object") unproto(x);
+  }
   return v;
 }
 
@@ -237,9 +243,13 @@ export const DataViewPrototypeSetUint8 = uncurryThis(DataView.prototype.setUint8
 export const DataViewPrototypeSetBigUint64 = uncurryThis(DataView.prototype.setBigUint64);
 export const DataViewPrototypeGetBigUint64 = uncurryThis(DataView.prototype.getBigUint64);
 
+// (`new` on a captured constructor reads only its own, non-writable
+// `prototype`: as safe as Reflect.construct, and faster.)
+const U8 = Uint8Array;
+
 /** u8 answers a Uint8Array view (no species, no prototype lookups). */
 export function u8(buffer, offset, length) {
-  return construct(Uint8Array, arguments.length === 1 ? [buffer] : [buffer, offset, length]);
+  return arguments.length === 1 ? new U8(buffer) : new U8(buffer, offset, length);
 }
 
 /** u8Length is view.length through the captured getter. */
@@ -247,12 +257,12 @@ export const u8Length = TypedArrayPrototypeGetLength;
 
 /** u8Sub is view.subarray(start, end) without the species lookup. */
 export function u8Sub(view, start, end) {
-  return construct(Uint8Array, [TypedArrayPrototypeGetBuffer(view), TypedArrayPrototypeGetByteOffset(view) + start, end - start]);
+  return new U8(TypedArrayPrototypeGetBuffer(view), TypedArrayPrototypeGetByteOffset(view) + start, end - start);
 }
 
 /** u8Copy is view.slice(start, end) without the species lookup. */
 export function u8Copy(view, start, end) {
-  const out = construct(Uint8Array, [end - start]);
+  const out = new U8(end - start);
   TypedArrayPrototypeSet(out, u8Sub(view, start, end));
   return out;
 }
