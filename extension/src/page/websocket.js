@@ -14,25 +14,16 @@ import {
   SafeString, FunctionPrototypeCall, uncurryThis, SafeTextEncoder, TextEncoderPrototypeEncode, u8Length,
 } from "./intrinsics.js";
 
-const listen = uncurryThis(EventTarget.prototype.addEventListener);
-const unlisten = uncurryThis(EventTarget.prototype.removeEventListener);
-const dispatch = uncurryThis(EventTarget.prototype.dispatchEvent);
-const SafeEventTarget = EventTarget;
-const SafeEvent = Event;
+import { listen, unlisten, dispatch, SafeEventTarget, SafeEvent, SafeDOMException, stateTable } from "./wrappers.js";
+
 const SafeCloseEvent = CloseEvent;
 const SafeMessageEvent = MessageEvent;
-const SafeDOMException = DOMException;
 const SOCKET_EVENTS = list("open", "message", "error", "close");
 
 export function installWebSocket(rt, native, CallError) {
   const NativeWS = native.WebSocket;
   // The state of every wrapper lives here, not on the object the page holds.
-  const states = new SafeWeakMap();
-  const S = (o) => {
-    const s = states.get(o);
-    if (!s) throw new SafeDOMException("Illegal invocation");
-    return s;
-  };
+  const { states, S } = stateTable();
   const CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
 
   function MpnetWebSocket(url, protocols) {
@@ -42,14 +33,14 @@ export function installWebSocket(rt, native, CallError) {
     try {
       u = new URL(SafeString(url), native.baseURI());
     } catch (e) {
-      throw new DOMException(`Failed to construct 'WebSocket': The URL '${url}' is invalid.`, "SyntaxError");
+      throw new SafeDOMException(`Failed to construct 'WebSocket': The URL '${url}' is invalid.`, "SyntaxError");
     }
     if (u.protocol === "http:") u.protocol = "ws:";
     if (u.protocol === "https:") u.protocol = "wss:";
     if (u.protocol !== "ws:" && u.protocol !== "wss:") {
-      throw new DOMException(`Failed to construct 'WebSocket': The URL's scheme must be either 'http', 'https', 'ws', or 'wss'. '${u.protocol}' is not allowed.`, "SyntaxError");
+      throw new SafeDOMException(`Failed to construct 'WebSocket': The URL's scheme must be either 'http', 'https', 'ws', or 'wss'. '${u.protocol}' is not allowed.`, "SyntaxError");
     }
-    if (u.hash) throw new DOMException(`Failed to construct 'WebSocket': The URL contains a fragment identifier ('${u.hash}'). Fragment identifiers are not allowed in WebSocket URLs.`, "SyntaxError");
+    if (u.hash) throw new SafeDOMException(`Failed to construct 'WebSocket': The URL contains a fragment identifier ('${u.hash}'). Fragment identifiers are not allowed in WebSocket URLs.`, "SyntaxError");
     states.set(this, { __proto__: null });
     S(this).et = new SafeEventTarget();
     S(this).url = u.href;
@@ -156,16 +147,16 @@ export function installWebSocket(rt, native, CallError) {
   }
 
   P.send = function (data) {
-    if (S(this).state === CONNECTING) throw new DOMException("Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.", "InvalidStateError");
+    if (S(this).state === CONNECTING) throw new SafeDOMException("Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.", "InvalidStateError");
     if (S(this).ws && S(this).state === OPEN) S(this).ws.send(data);
   };
 
   P.close = function (code, reason) {
     if (code !== undefined && code !== 1000 && (code < 3000 || code > 4999)) {
-      throw new DOMException(`Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`, "InvalidAccessError");
+      throw new SafeDOMException(`Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`, "InvalidAccessError");
     }
     if (reason !== undefined && u8Length(TextEncoderPrototypeEncode(new SafeTextEncoder(), SafeString(reason))) > 123) {
-      throw new DOMException("Failed to execute 'close' on 'WebSocket': The close reason must not be greater than 123 UTF-8 bytes.", "SyntaxError");
+      throw new SafeDOMException("Failed to execute 'close' on 'WebSocket': The close reason must not be greater than 123 UTF-8 bytes.", "SyntaxError");
     }
     if (S(this).state === CLOSING || S(this).state === CLOSED) return;
     if (S(this).ws) {

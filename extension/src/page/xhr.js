@@ -15,14 +15,10 @@ import {
 
 const EVENTS = list("readystatechange", "loadstart", "progress", "abort", "error", "load", "timeout", "loadend");
 const UPLOAD_EVENTS = list("loadstart", "progress", "abort", "error", "load", "timeout", "loadend");
-const listen = uncurryThis(EventTarget.prototype.addEventListener);
-const unlisten = uncurryThis(EventTarget.prototype.removeEventListener);
-const dispatch = uncurryThis(EventTarget.prototype.dispatchEvent);
-const SafeEventTarget = EventTarget;
-const SafeEvent = Event;
+import { listen, unlisten, dispatch, SafeEventTarget, SafeEvent, SafeDOMException, stateTable } from "./wrappers.js";
+
 const SafeProgressEvent = ProgressEvent;
 const SafeURL = URL;
-const SafeDOMException = DOMException;
 const URLHref = uncurryThis(ObjectGetOwnPropertyDescriptor(URL.prototype, "href").get);
 
 export function installXHR(rt, native, CallError) {
@@ -49,12 +45,7 @@ export function installXHR(rt, native, CallError) {
   // The state of every wrapper (and upload target) lives here, not on the
   // object the page holds: a page reads or traps nothing of it (a call's
   // handle would let it start a call the engine queued).
-  const states = new SafeWeakMap();
-  const S = (o) => {
-    const s = states.get(o);
-    if (!s) throw new SafeDOMException("Illegal invocation");
-    return s;
-  };
+  const { states, S } = stateTable();
 
   const UploadTarget = /* page-visible */ class UploadTarget {
     constructor() {
