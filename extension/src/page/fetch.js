@@ -55,13 +55,16 @@ const listen = uncurryThis(EventTarget.prototype.addEventListener);
 
 export function installFetch(rt, native, CallError) {
   const nativeFetch = native.fetch;
+  // A worker's client passes its Request, which resolves relative URLs
+  // against the worker's script rather than its blob: bootstrap.
+  const RequestCtor = native.Request || SafeRequest;
   const fetchNow = (a, b) => (b === undefined ? FunctionPrototypeCall(nativeFetch, globalThis, a) : FunctionPrototypeCall(nativeFetch, globalThis, a, b));
 
   async function mpnetFetch(input, init) {
     let request;
     let url;
     try {
-      request = new SafeRequest(input, init);
+      request = new RequestCtor(input, init);
       url = RequestURL(request);
     } catch (e) {
       // The browser refuses some URLs the client would try, e.g. with
