@@ -8,7 +8,20 @@
 // restores the configuration and replays the events since the engine was last
 // idle, exactly as hostsim does, and reports the trap through onTrap.
 
-import { WASI, File, OpenFile, ConsoleStdout } from "@bjorn3/browser_wasi_shim";
+// The page runtime runs this file in the page's world, where page scripts
+// may patch any built-in: everything here uses the built-ins captured at
+// document start (intrinsics.js; ARCHITECTURE.md, "Invariants"), and every
+// class and internal object has a null prototype.
+import { makeWASI } from "./wasi.js";
+import {
+  nullProto, list, parse, stringify, safe, SafeMap, ArrayPrototypePush, ObjectKeys, PromisePrototypeThen, SafePromise,
+  SafeWebAssemblyModule, SafeWebAssemblyInstance, WebAssemblyCompile, WebAssemblyInstantiate, WebAssemblyInstanceGetExports,
+  WebAssemblyMemoryGetBuffer, ReflectConstruct, SafeTextEncoder, SafeTextDecoder, TextEncoderPrototypeEncode,
+  TextEncoderPrototypeEncodeInto, TextDecoderPrototypeDecode, u8, u8Length, u8Sub, u8Copy, TypedArrayPrototypeSet,
+  TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteOffset, SafeDataView,
+  DataViewPrototypeGetUint32, DataViewPrototypeSetUint32, SafeBigInt, BigIntAsUintN, SafeNumber, SafeError, MathMax,
+  StringPrototypeStartsWith, StringPrototypeIndexOf, ArrayPrototypeIncludes,
+} from "../extension/src/page/intrinsics.js";
 
 /** The ABI version this loader speaks. */
 export const ABI_VERSION = 3;
@@ -16,14 +29,16 @@ export const ABI_VERSION = 3;
 /** MAX_REPLAY bounds the events kept for replay after a trap (as hostsim.MaxReplay). */
 export const MAX_REPLAY = 50000;
 
-const EXPORTS = ["mpnet_abi_version", "mpnet_buffer", "mpnet_configure", "mpnet_check", "mpnet_step",
-  "mpnet_body", "mpnet_judge_tls", "mpnet_status", "mpnet_debug"];
+const EXPORTS = list("mpnet_abi_version", "mpnet_buffer", "mpnet_configure", "mpnet_check", "mpnet_step",
+  "mpnet_body", "mpnet_judge_tls", "mpnet_status", "mpnet_debug");
 
-const enc = new TextEncoder();
-const dec = new TextDecoder();
+const enc = new SafeTextEncoder();
+const dec = new SafeTextDecoder();
+const encode = (s) => TextEncoderPrototypeEncode(enc, s);
+const decode = (b) => TextDecoderPrototypeDecode(dec, b);
 // Taken when the loader runs (at document start in the page runtime), so a
 // page script that replaces TextDecoder later cannot change R10's conversion.
-const Decoder = TextDecoder;
+const Decoder = SafeTextDecoder;
 
 /** An error answer of the module ({"error":{"code","message"}}). */
 export class ModuleError extends Error {
@@ -46,20 +61,16 @@ export class TrapError extends Error {
 // withWASI makes a WASI environment (stdin empty, stdout dropped, stderr
 // kept, 200 lines at most) and has make instantiate the module with it.
 function withWASI(make) {
-  const stderr = [];
-  const wasi = new WASI([], [], [
-    new OpenFile(new File([])),
-    ConsoleStdout.lineBuffered(() => {}),
-    ConsoleStdout.lineBuffered((line) => { if (stderr.length < 200) stderr.push(line); }),
-  ], { debug: false });
-  const done = (instance) => ({ instance, stderr, wasi });
-  const instance = make({ wasi_snapshot_preview1: wasi.wasiImport });
-  return instance instanceof Promise ? instance.then(done) : done(instance);
+  const wasi = makeWASI(200);
+  const stderr = wasi.stderr;
+  const done = (instance) => ({ __proto__: null, instance, stderr, wasi });
+  const instance = make(wasi.imports);
+  return instance instanceof SafeWebAssemblyInstance ? done(instance) : PromisePrototypeThen(safe(instance), done);
 }
 
 // instantiate starts an instance asynchronously.
 function instantiate(module) {
-  return withWASI((imports) => WebAssembly.instantiate(module, imports));
+  return withWASI((imports) => WebAssemblyInstantiate(module, imports));
 }
 
 // instantiateSync starts an instance at once, for trap recovery inside the
@@ -67,21 +78,23 @@ function instantiate(module) {
 // modules over 8 MB (the module is under 6 MB); then it throws, and
 // MpnetModule falls back to a spare instance made asynchronously.
 function instantiateSync(module) {
-  return withWASI((imports) => new WebAssembly.Instance(module, imports));
+  return withWASI((imports) => new SafeWebAssemblyInstance(module, imports));
 }
 
 function initialize({ instance, stderr, wasi }) {
-  for (const name of EXPORTS) {
-    if (typeof instance.exports[name] !== "function") {
-      throw new Error(`not an mpnet module: export ${name} is missing`);
+  // The exports object has a null prototype and is frozen (JS API).
+  const exports = WebAssemblyInstanceGetExports(instance);
+  for (let i = 0; i < EXPORTS.length; i++) {
+    if (typeof exports[EXPORTS[i]] !== "function") {
+      throw new SafeError(`not an mpnet module: export ${EXPORTS[i]} is missing`);
     }
   }
-  wasi.initialize(instance);
-  const version = instance.exports.mpnet_abi_version();
+  wasi.initialize(exports);
+  const version = exports.mpnet_abi_version();
   if (version !== ABI_VERSION) {
-    throw new Error(`the module speaks ABI version ${version}, this loader understands version ${ABI_VERSION}: rebuild the extension`);
+    throw new SafeError(`the module speaks ABI version ${version}, this loader understands version ${ABI_VERSION}: rebuild the extension`);
   }
-  return { instance, stderr };
+  return { __proto__: null, instance, exports, stderr };
 }
 
 /**
@@ -96,25 +109,25 @@ function initialize({ instance, stderr, wasi }) {
 export class Journal {
   constructor() {
     this.config = null; // last successful configure message (text)
-    this.replay = []; // step messages since the engine was last idle; null once MAX_REPLAY was passed
-    this.sticky = new Map(); // R12 knowledge by server
+    this.replay = list(); // step messages since the engine was last idle; null once MAX_REPLAY was passed
+    this.sticky = new SafeMap(); // R12 knowledge by server
   }
 
   /** remember records one call: its name, the message text (msg the parsed message when the caller has it) and the parsed answer. */
   remember(name, text, msg, answer) {
     if (!answer || answer.error) return;
     if (name === "mpnet_configure") {
-      if (!msg) msg = JSON.parse(text);
+      if (!msg) msg = parse(text);
       if (!msg.dryRun && answer.ok) this.config = text;
     } else if (name === "mpnet_step") {
-      if (!msg) msg = JSON.parse(text);
+      if (!msg) msg = parse(text);
       const sticky = msg.type === "tlsSource" ? "source" : msg.type !== "tls" ? "" : msg.tls ? `${msg.tls.host}:${msg.tls.port}` : `none ${msg.server}`;
       if (sticky) {
         if (this.sticky.has(sticky) || this.sticky.size < 2 * MAX_REPLAY) this.sticky.set(sticky, text);
         return;
       }
-      if (answer.inFlight === 0 && answer.queued === 0 && answer.sockets === 0 && !answer.hidden) this.replay = [];
-      else if (this.replay && this.replay.length < MAX_REPLAY) this.replay.push(text);
+      if (answer.inFlight === 0 && answer.queued === 0 && answer.sockets === 0 && !answer.hidden) this.replay = list();
+      else if (this.replay && this.replay.length < MAX_REPLAY) ArrayPrototypePush(this.replay, text);
       // Past MAX_REPLAY events without an idle moment the log is dropped: a
       // restart then restores the configuration but not the calls in flight.
       else this.replay = null;
@@ -123,25 +136,34 @@ export class Journal {
 
   /** messages lists what to send a fresh instance, in order: [export name, message text]. */
   messages() {
-    const out = [];
-    if (this.config) out.push(["mpnet_configure", this.config]);
-    for (const ev of this.sticky.values()) out.push(["mpnet_step", ev]);
-    for (const ev of this.replay || []) out.push(["mpnet_step", ev]);
+    const out = list();
+    if (this.config) ArrayPrototypePush(out, list("mpnet_configure", this.config));
+    this.sticky.forEach((ev) => { ArrayPrototypePush(out, list("mpnet_step", ev)); });
+    const replay = this.replay;
+    if (replay) for (let i = 0; i < replay.length; i++) ArrayPrototypePush(out, list("mpnet_step", replay[i]));
     return out;
   }
 
   /** restored says the messages were sent: calls lost with a dropped log start afresh. */
-  restored() { if (!this.replay) this.replay = []; }
+  restored() { if (!this.replay) this.replay = list(); }
 }
+nullProto(Journal);
 
-/** One simulated mini program running in its own instance of the module. */
+/**
+ * One simulated mini program running in its own instance of the module.
+ * Its answers are parsed with null prototypes (objects and arrays alike:
+ * read them by key and index, not with array methods or for..of), so that
+ * a field the module left out reads as undefined even in a page that
+ * defined it on Object.prototype.
+ */
 export class MpnetModule {
   /**
    * Compiles and instantiates the module.
    * @param {BufferSource|WebAssembly.Module} source the .wasm bytes or a compiled module
    */
-  static async load(source, { spare = true } = {}) {
-    const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
+  static async load(source, opts) {
+    const spare = !opts || opts.spare !== false;
+    const module = source instanceof SafeWebAssemblyModule ? source : await safe(WebAssemblyCompile(source));
     const m = new MpnetModule(module, await instantiate(module));
     if (spare) m._prepareSpare();
     return m;
@@ -157,9 +179,9 @@ export class MpnetModule {
   }
 
   _use(raw) {
-    const { instance, stderr } = initialize(raw);
+    const { instance, exports, stderr } = initialize(raw);
     this.instance = instance;
-    this.exports = instance.exports;
+    this.exports = exports;
     this.stderr = stderr;
     this._ptr = 0; // the instance's input buffer (mpnet_buffer) and its size
     this._cap = 0;
@@ -169,7 +191,7 @@ export class MpnetModule {
   // _prepareSpare instantiates the next instance in the background, so that
   // recovering from a trap stays synchronous.
   _prepareSpare() {
-    this._sparePromise = instantiate(this.module).then((s) => { this._spare = s; }, () => { this._spare = null; });
+    this._sparePromise = PromisePrototypeThen(instantiate(this.module), (s) => { this._spare = s; }, () => { this._spare = null; });
     return this._sparePromise;
   }
 
@@ -193,7 +215,7 @@ export class MpnetModule {
     try {
       fresh = instantiateSync(this.module);
     } catch (e) {
-      throw new Error("no spare instance of the module is ready yet, and it cannot be instantiated synchronously: " + (e && e.message || e));
+      throw new SafeError("no spare instance of the module is ready yet, and it cannot be instantiated synchronously: " + (e && e.message || e));
     }
     this._use(fresh);
   }
@@ -201,7 +223,10 @@ export class MpnetModule {
   // _memory returns a view of the whole memory; growing memory detaches the
   // old one (its length drops to 0), so it is checked on every use.
   _memory() {
-    if (!this._view || this._view.byteLength === 0) this._view = new Uint8Array(this.exports.memory.buffer);
+    if (!this._view || TypedArrayPrototypeGetByteLength(this._view) === 0) {
+      this._buf = WebAssemblyMemoryGetBuffer(this.exports.memory);
+      this._view = u8(this._buf);
+    }
     return this._view;
   }
 
@@ -210,7 +235,7 @@ export class MpnetModule {
   // it must grow: one export call per message instead of two.
   _input(n) {
     if (n > this._cap) {
-      const size = Math.max(n, 4096);
+      const size = MathMax(n, 4096);
       this._ptr = this.exports.mpnet_buffer(size) >>> 0;
       this._cap = size;
       this._view = null;
@@ -231,16 +256,19 @@ export class MpnetModule {
     } else if (typeof msg === "string") {
       // UTF-8 takes at most 3 bytes per UTF-16 code unit.
       const ptr = this._input(msg.length * 3);
-      const { written } = enc.encodeInto(msg, this._memory().subarray(ptr, ptr + this._cap));
+      this._memory();
+      const { written } = TextEncoderPrototypeEncodeInto(enc, msg, u8(this._buf, ptr, this._cap));
       packed = x[name](written);
     } else {
-      const ptr = this._input(msg.length);
-      this._memory().set(msg, ptr);
-      packed = x[name](msg.length);
+      const n = u8Length(msg);
+      const ptr = this._input(n);
+      TypedArrayPrototypeSet(this._memory(), msg, ptr);
+      packed = x[name](n);
     }
-    const p = BigInt.asUintN(64, BigInt(packed));
-    const ptr = Number(p >> 32n);
-    return this._memory().subarray(ptr, ptr + Number(p & 0xffffffffn));
+    const p = BigIntAsUintN(64, SafeBigInt(packed));
+    const ptr = SafeNumber(p >> 32n);
+    this._memory();
+    return u8(this._buf, ptr, SafeNumber(p & 0xffffffffn));
   }
 
   // _guard runs one call; a trap replaces the instance (restoring the
@@ -250,7 +278,8 @@ export class MpnetModule {
     try {
       return fn();
     } catch (e) {
-      const stderr = this.stderr.join("\n");
+      let stderr = "";
+      for (let i = 0; i < this.stderr.length; i++) stderr += (i ? "\n" : "") + this.stderr[i];
       this.restarts++;
       try {
         this._restore();
@@ -258,7 +287,7 @@ export class MpnetModule {
         // No spare instance yet: come back to life as soon as one is ready.
         this.dead = err;
         this._prepareSpare();
-        this._sparePromise.then(() => {
+        PromisePrototypeThen(this._sparePromise, () => {
           try { this._restore(); this.dead = null; } catch (e2) { this.dead = e2; }
         });
       }
@@ -270,12 +299,12 @@ export class MpnetModule {
 
   /** Sends raw bytes (or a string) to an export; answers a copy of the answer's bytes. Traps are recovered. */
   raw(name, bytes) {
-    if (!name.startsWith("mpnet_")) name = "mpnet_" + name;
-    const out = this._guard(name, () => this._call(name, bytes).slice());
+    if (!StringPrototypeStartsWith(name, "mpnet_")) name = "mpnet_" + name;
+    const out = this._guard(name, () => { const v = this._call(name, bytes); return u8Copy(v, 0, u8Length(v)); });
     if (name === "mpnet_configure" || name === "mpnet_step") {
-      const text = typeof bytes === "string" ? bytes : dec.decode(bytes);
+      const text = typeof bytes === "string" ? bytes : decode(bytes);
       let answer;
-      try { answer = JSON.parse(dec.decode(out)); } catch (e) { return out; }
+      try { answer = parse(decode(out)); } catch (e) { return out; }
       this._remember(name, text, null, answer);
     }
     return out;
@@ -283,7 +312,8 @@ export class MpnetModule {
 
   _restore() {
     this._start();
-    for (const [name, msg] of this.journal.messages()) this._call(name, msg);
+    const ms = this.journal.messages();
+    for (let i = 0; i < ms.length; i++) this._call(ms[i][0], ms[i][1]);
     this.journal.restored();
   }
 
@@ -291,9 +321,9 @@ export class MpnetModule {
   _remember(name, text, msg, answer) { this.journal.remember(name, text, msg, answer); }
 
   _json(name, msg) {
-    const text = typeof msg === "string" ? msg : JSON.stringify(msg);
-    const v = JSON.parse(this._guard(name, () => dec.decode(this._call(name, text))));
-    if (v && v.error && typeof v.error.code === "string" && Object.keys(v).length === 1) throw new ModuleError(v.error);
+    const text = typeof msg === "string" ? msg : stringify(msg);
+    const v = parse(this._guard(name, () => decode(this._call(name, text))));
+    if (v && v.error && typeof v.error.code === "string" && ObjectKeys(v).length === 1) throw new ModuleError(v.error);
     if (name === "mpnet_configure" || name === "mpnet_step") this._remember(name, text, typeof msg === "string" ? null : msg, v);
     return v;
   }
@@ -307,17 +337,17 @@ export class MpnetModule {
   /** mpnet_judge_tls: TLSFacts; answers the TLSVerdict. */
   judgeTLS(facts) { return this._json("mpnet_judge_tls", facts); }
   /** mpnet_status. */
-  status() { return JSON.parse(this._guard("mpnet_status", () => dec.decode(this._call("mpnet_status")))); }
+  status() { return parse(this._guard("mpnet_status", () => decode(this._call("mpnet_status")))); }
 
   /**
    * mpnet_body: R10 on a response body.
    * @returns {{result: object, body: Uint8Array}}
    */
   body(header, bytes) {
-    const { out, result } = this._body(frame(enc.encode(JSON.stringify(header)), bytes), header);
-    if (!result) throw new Error("mpnet_body answered without a JSON header");
+    const { out, result } = this._body(frame(encode(stringify(header)), bytes), header);
+    if (!result) throw new SafeError("mpnet_body answered without a JSON header");
     if (result.error && result.error.code) throw new ModuleError(result.error);
-    return { result, body: unframe(out).payload };
+    return { __proto__: null, result, body: unframe(out).payload };
   }
 
   /**
@@ -334,23 +364,24 @@ export class MpnetModule {
   _body(framed, header) {
     const out = this.raw("mpnet_body", framed);
     const result = answerHead(out);
-    if (!result || typeof result.decode !== "string" || !result.decode) return { out, result };
+    if (!result || typeof result.decode !== "string" || !result.decode) return { __proto__: null, out, result };
     const { head, payload: raw } = unframe(framed);
-    const req = header || JSON.parse(dec.decode(head));
+    const req = header || parse(decode(head));
     const { bytes, invalid } = decodeBody(result.decode, raw);
-    const second = { ...req, decoded: result.decode, source: result.source, invalid };
-    const out2 = this.raw("mpnet_body", frame(enc.encode(JSON.stringify(second)), bytes));
-    return { out: out2, result: answerHead(out2) };
+    const second = { __proto__: null, ...req, decoded: result.decode, source: result.source, invalid };
+    const out2 = this.raw("mpnet_body", frame(encode(stringify(second)), bytes));
+    return { __proto__: null, out: out2, result: answerHead(out2) };
   }
 
   /** mpnet_debug: 1 GC, 2 trap (test hook), 3 memory statistics. */
-  debug(op) { return dec.decode(this.raw("mpnet_debug", op)); }
+  debug(op) { return decode(this.raw("mpnet_debug", op)); }
 }
+nullProto(MpnetModule);
 
 /** answerHead parses a framed answer's header, or answers null. */
 function answerHead(out) {
   try {
-    return JSON.parse(dec.decode(unframe(out).head));
+    return parse(decode(unframe(out).head));
   } catch (e) {
     return null;
   }
@@ -370,35 +401,37 @@ export function decodeBody(charset, raw) {
   if (charset === "gbk") charset = "gb18030";
   let text;
   try {
-    text = new Decoder(charset, { ignoreBOM: true }).decode(raw);
+    text = TextDecoderPrototypeDecode(new Decoder(charset, { __proto__: null, fatal: false, ignoreBOM: true }), raw);
   } catch (e) {
-    return { bytes: raw, invalid: -1 };
+    return { __proto__: null, bytes: raw, invalid: -1 };
   }
-  if (text.includes("\uFFFD")) {
+  if (StringPrototypeIndexOf(text, "\uFFFD") >= 0) {
     try {
-      new Decoder(charset, { fatal: true, ignoreBOM: true }).decode(raw);
+      TextDecoderPrototypeDecode(new Decoder(charset, { __proto__: null, fatal: true, ignoreBOM: true }), raw);
     } catch (e) {
       let n = 0;
-      for (let i = text.indexOf("\uFFFD"); i >= 0; i = text.indexOf("\uFFFD", i + 1)) n++;
-      return { bytes: raw, invalid: Math.max(n, 1) };
+      for (let i = StringPrototypeIndexOf(text, "\uFFFD"); i >= 0; i = StringPrototypeIndexOf(text, "\uFFFD", i + 1)) n++;
+      return { __proto__: null, bytes: raw, invalid: MathMax(n, 1) };
     }
   }
-  return { bytes: enc.encode(text), invalid: 0 };
+  return { __proto__: null, bytes: encode(text), invalid: 0 };
 }
 
 /** frame joins a header and a payload: uint32le(len(header)) | header | payload. */
 export function frame(header, payload) {
-  const out = new Uint8Array(4 + header.length + payload.length);
-  new DataView(out.buffer).setUint32(0, header.length, true);
-  out.set(header, 4);
-  out.set(payload, 4 + header.length);
+  const h = u8Length(header);
+  const out = u8(4 + h + u8Length(payload));
+  DataViewPrototypeSetUint32(new SafeDataView(TypedArrayPrototypeGetBuffer(out)), 0, h, true);
+  TypedArrayPrototypeSet(out, header, 4);
+  TypedArrayPrototypeSet(out, payload, 4 + h);
   return out;
 }
 
 /** unframe splits a framed message. */
 export function unframe(msg) {
-  if (msg.length < 4) throw new Error(`framed message is ${msg.length} bytes`);
-  const n = new DataView(msg.buffer, msg.byteOffset, msg.byteLength).getUint32(0, true);
-  if (n > msg.length - 4) throw new Error("bad framing");
-  return { head: msg.subarray(4, 4 + n), payload: msg.subarray(4 + n) };
+  const len = u8Length(msg);
+  if (len < 4) throw new SafeError(`framed message is ${len} bytes`);
+  const n = DataViewPrototypeGetUint32(new SafeDataView(TypedArrayPrototypeGetBuffer(msg), TypedArrayPrototypeGetByteOffset(msg), len), 0, true);
+  if (n > len - 4) throw new SafeError("bad framing");
+  return { __proto__: null, head: u8Sub(msg, 4, 4 + n), payload: u8Sub(msg, 4 + n, len) };
 }

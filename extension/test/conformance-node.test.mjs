@@ -48,7 +48,7 @@ test("a trap replaces the instance and restores the engine", async () => {
   assert.equal(st.inFlight, 10);
   assert.equal(st.queued, 1);
   const r = m.step({ type: "finish", at: 5, id: 3 });
-  assert.deepEqual(r.actions.map((a) => [a.type, a.id]), [["start", 11]]);
+  assert.deepEqual(Array.from(r.actions, (a) => [a.type, a.id]), [["start", 11]]);
 });
 
 test("bad messages get bad_message errors", async () => {

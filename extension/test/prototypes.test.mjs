@@ -8,12 +8,12 @@
 // property name the runtime's sources use, then makes calls, and tries to
 // switch checking off with whatever it caught.
 //
-// Review of issues 11/12: both tests fail on the merged tree (the Runtime
-// instance, its private port and the module instance are caught through
-// `Object.prototype.referer` / `.dead`, and every call's handle through
-// Map.prototype.set); they are marked `todo` until extension/src/ is fixed
-// (owner: the extension engineer), so that the suite stays green while the
-// failure is reported. Remove `todo` with the fix.
+// Review of issues 11/12: both tests failed on the tree before the page
+// runtime took its built-ins at document start (extension/src/page/
+// intrinsics.js): the Runtime instance, its private port and the module
+// instance were caught through `Object.prototype.referer` / `.module`, and
+// every call's handle through Map.prototype.set. extension/test/
+// intrinsics-lint.test.mjs keeps the sources to the rules that closed it.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -124,9 +124,7 @@ async function runHostile(mode) {
   return { out, records };
 }
 
-const TODO = "fails on the merged tree: the page runtime's internals are reachable through patched built-ins (review of issues 11/12; owner: extension engineer)";
-
-test("accessors on Object.prototype catch nothing of the runtime, and checking stays on", { todo: process.env.MPNET_REVIEW_STRICT ? false : TODO }, async () => {
+test("accessors on Object.prototype catch nothing of the runtime, and checking stays on", async () => {
   const { out, records } = await runHostile("accessors");
   if (process.env.MPNET_REVIEW_DEBUG) console.log(JSON.stringify({ out, records: records.map((r) => [r.url, r.verdict, r.unchecked, r.findings.map((f) => f.message)]) }));
   assert.equal(out.error, undefined, out.error);
@@ -141,7 +139,7 @@ test("accessors on Object.prototype catch nothing of the runtime, and checking s
   assert.ok(late.length >= 3 && late.every((r) => r.verdict === "fail"), "the panel shows every unlisted call failed: " + JSON.stringify(late.map((r) => [r.verdict, r.unchecked, r.findings.map((f) => f.message)])));
 });
 
-test("patched Map, Set, Array and Promise methods catch no call handle or internal", { todo: process.env.MPNET_REVIEW_STRICT ? false : TODO }, async () => {
+test("patched Map, Set, Array and Promise methods catch no call handle or internal", async () => {
   const { out } = await runHostile("methods");
   assert.equal(out.error, undefined, out.error);
   assert.deepEqual(out.before, ["proceeded", "request:fail url not in domain list"]);

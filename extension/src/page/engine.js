@@ -15,15 +15,23 @@
 // engine was last idle, exactly as after a trap.
 
 import { Journal, ModuleError, TrapError, frame, unframe } from "../../../wasm/loader.js";
+import {
+  nullProto, list, parse, stringify, safe, SafeMap, SafePromise, ArrayPrototypePush, ObjectKeys, PromisePrototypeThen,
+  SafeTextEncoder, SafeTextDecoder, TextEncoderPrototypeEncode, TextDecoderPrototypeDecode, u8Length, SafeQueueMicrotask,
+  StringPrototypeSlice, StringPrototypeStartsWith, SafeString, SafeError,
+} from "./intrinsics.js";
 
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-const parse = JSON.parse;
-const stringify = JSON.stringify;
+const enc = new SafeTextEncoder();
+const dec = new SafeTextDecoder();
 
-/** when calls f with v, at once when v is a value, or once v (a promise) resolves. */
+/**
+ * when calls f with v, at once when v is a value, or once v (a promise)
+ * resolves. A promise is moved onto SafePromise.prototype first: its then
+ * and constructor are never looked up on Promise.prototype.
+ */
 export function when(v, f, onError) {
-  if (v && typeof v.then === "function") return v.then(f, onError);
+  if (v instanceof SafePromise) return PromisePrototypeThen(v, f, onError);
+  if (v !== null && typeof v === "object" && typeof v.then === "function") return PromisePrototypeThen(safe(v), f, onError);
   return f(v);
 }
 
@@ -46,12 +54,12 @@ export class RemoteEngine {
     this.journal = new Journal();
     this._send = send;
     this._reconnect = reconnect;
-    this._pending = new Map();
+    this._pending = new SafeMap();
     this._seq = 0;
     this._restoring = null;
     this._timers = timers;
     this._watch = null;
-    this._out = []; // messages to send at the end of this task, as one batch
+    this._out = list(); // messages to send at the end of this task, as one batch
     this._answered = false; // a host has answered (a first port that finds no host is no loss)
     this._closed = false;
     this.onQuiet = null; // called (in a later task) when no message is in flight any more
@@ -72,19 +80,19 @@ export class RemoteEngine {
   // _post queues a message; the messages of one task go as one batch (ten
   // fetches started together cost one round of messages, not ten).
   _post(m) {
-    this._out.push(m);
-    if (this._out.length === 1) queueMicrotask(() => {
+    ArrayPrototypePush(this._out, m);
+    if (this._out.length === 1) SafeQueueMicrotask(() => {
       const batch = this._out;
-      this._out = [];
+      this._out = list();
       this._send(batch);
     });
   }
 
   _request(op, data) {
-    return new Promise((resolve, reject) => {
+    return new SafePromise((resolve, reject) => {
       const seq = ++this._seq;
-      this._pending.set(seq, { resolve, reject, op, data, at: this._timers.now() });
-      this._post({ seq, op, data });
+      this._pending.set(seq, { __proto__: null, resolve, reject, op, data, at: this._timers.now() });
+      this._post({ __proto__: null, seq, op, data });
       if (!this._watch) this._watch = this._timers.setTimeout(() => this._check(), WATCH_MS);
     });
   }
@@ -94,7 +102,8 @@ export class RemoteEngine {
   _check() {
     this._watch = null;
     if (!this._pending.size || this._reconnecting) return;
-    const oldest = this._pending.values().next().value;
+    let oldest = null;
+    this._pending.forEach((p) => { if (!oldest) oldest = p; });
     if (this._timers.now() - oldest.at > ANSWER_MS) {
       this.lost(`it did not answer within ${ANSWER_MS / 1000} s`);
       return;
@@ -118,13 +127,13 @@ export class RemoteEngine {
     }
     if (m.error.code === "trap") {
       this.restarts++;
-      const trap = new TrapError("mpnet_" + p.op, new Error(m.error.message), "");
-      trap.message = m.error.message; // the host's TrapError says it all
+      const trap = new TrapError("mpnet_" + p.op, new SafeError(m.error.message), "");
+      trap.message = SafeString(m.error.message); // the host's TrapError says it all
       if (this.onTrap) this.onTrap(trap);
       p.reject(trap);
       return;
     }
-    p.reject(new ModuleError({ code: m.error.code, message: m.error.message }));
+    p.reject(new ModuleError({ __proto__: null, code: m.error.code, message: m.error.message }));
   }
 
   /**
@@ -138,59 +147,72 @@ export class RemoteEngine {
     this._reconnecting = true;
     if (this._answered) {
       this.restarts++;
-      if (this.onTrap) this.onTrap(new Error(`the extension-hosted module was lost (${why}); a new one took over`));
+      if (this.onTrap) this.onTrap(new SafeError(`the extension-hosted module was lost (${why}); a new one took over`));
     }
     const replay = this.journal.messages();
     this.journal.restored();
-    const pending = [...this._pending.entries()];
-    this._restoring = this._reconnect().then(() => {
-      for (const [name, data] of replay) {
-        const seq = ++this._seq;
-        this._pending.set(seq, { resolve() {}, reject() {}, op: name.replace(/^mpnet_/, ""), data, at: this._timers.now() });
-        this._post({ seq, op: name.replace(/^mpnet_/, ""), data });
-      }
-      for (const [seq, p] of pending) {
-        p.at = this._timers.now();
-        this._post({ seq, op: p.op, data: p.data });
-      }
-    }, (e) => {
-      for (const [seq, p] of pending) {
-        this._pending.delete(seq);
-        p.reject(e);
-      }
-    }).finally(() => {
+    const pending = list();
+    this._pending.forEach((p, seq) => { ArrayPrototypePush(pending, list(seq, p)); });
+    const op = (name) => (StringPrototypeStartsWith(name, "mpnet_") ? StringPrototypeSlice(name, 6) : name);
+    const done = () => {
       this._reconnecting = false;
       this._restoring = null;
       if (this._pending.size && !this._watch) this._watch = this._timers.setTimeout(() => this._check(), WATCH_MS);
+    };
+    this._restoring = when(this._reconnect(), () => {
+      try {
+        for (let i = 0; i < replay.length; i++) {
+          const name = replay[i][0], data = replay[i][1];
+          const seq = ++this._seq;
+          this._pending.set(seq, { __proto__: null, resolve() {}, reject() {}, op: op(name), data, at: this._timers.now() });
+          this._post({ __proto__: null, seq, op: op(name), data });
+        }
+        for (let i = 0; i < pending.length; i++) {
+          const seq = pending[i][0], p = pending[i][1];
+          p.at = this._timers.now();
+          this._post({ __proto__: null, seq, op: p.op, data: p.data });
+        }
+      } finally {
+        done();
+      }
+    }, (e) => {
+      for (let i = 0; i < pending.length; i++) {
+        this._pending.delete(pending[i][0]);
+        pending[i][1].reject(e);
+      }
+      done();
     });
-    this._restoring.catch(() => {});
+    PromisePrototypeThen(this._restoring, null, () => {});
   }
 
   async _json(op, msg) {
     if (this._restoring) await this._restoring;
     const text = typeof msg === "string" ? msg : stringify(msg);
     const v = parse(await this._request(op, text));
-    if (v && v.error && typeof v.error.code === "string" && Object.keys(v).length === 1) throw new ModuleError(v.error);
+    if (v && v.error && typeof v.error.code === "string" && ObjectKeys(v).length === 1) throw new ModuleError(v.error);
     if (op === "configure" || op === "step") this.journal.remember("mpnet_" + op, text, typeof msg === "string" ? null : msg, v);
     return v;
   }
 
-  configure(req) { return this._json("configure", req); }
-  check(req) { return this._json("check", req); }
-  step(ev) { return this._json("step", ev); }
+  configure(req) { return safe(this._json("configure", req)); }
+  check(req) { return safe(this._json("check", req)); }
+  step(ev) { return safe(this._json("step", ev)); }
 
   /** body: R10 on a response body, by the host's module (and its TextDecoder). */
-  async body(header, bytes) {
-    const framed = frame(enc.encode(stringify(header)), bytes);
-    if (framed.length > REMOTE_BODY_MAX) throw new ModuleError({ code: "too_large", message: `a ${bytes.length}-byte body is more than the extension-hosted module takes (${REMOTE_BODY_MAX} bytes)` });
+  body(header, bytes) { return safe(this._body(header, bytes)); }
+
+  async _body(header, bytes) {
+    const framed = frame(TextEncoderPrototypeEncode(enc, stringify(header)), bytes);
+    if (u8Length(framed) > REMOTE_BODY_MAX) throw new ModuleError({ __proto__: null, code: "too_large", message: `a ${u8Length(bytes)}-byte body is more than the extension-hosted module takes (${REMOTE_BODY_MAX} bytes)` });
     if (this._restoring) await this._restoring;
     const out = await this._request("body", framed);
     const { head, payload } = unframe(out);
-    const result = parse(dec.decode(head));
+    const result = parse(TextDecoderPrototypeDecode(dec, head));
     if (result.error && result.error.code) throw new ModuleError(result.error);
-    return { result, body: payload };
+    return { __proto__: null, result, body: payload };
   }
 
   /** debug: the module's test hooks (2 traps it). */
   debug(op) { return this._request("debug", op); }
 }
+nullProto(RemoteEngine);

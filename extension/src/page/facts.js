@@ -2,6 +2,8 @@
 // the kind of body the code passed, and the API an app's own wrapper named.
 // No rule is decided here; the module maps these facts to an API.
 
+import { list, ArrayPrototypeIncludes, RegExpTest, StringPrototypeIndexOf, StringPrototypeSlice, stringify, SafeString, SafeTypeError, ArrayBufferIsView, SafeArrayBuffer } from "./intrinsics.js";
+
 const { FormData: NativeFormData, Blob: NativeBlob, URLSearchParams: NativeURLSearchParams, ReadableStream: NativeReadableStream } = globalThis;
 
 /** bodyKind names the type of a request body: formdata, blob, arraybuffer, string, urlsearchparams, stream, other, or "" for none. */
@@ -11,12 +13,12 @@ export function bodyKind(b) {
   if (NativeFormData && b instanceof NativeFormData) return "formdata";
   if (NativeBlob && b instanceof NativeBlob) return "blob";
   if (NativeURLSearchParams && b instanceof NativeURLSearchParams) return "urlsearchparams";
-  if (b instanceof ArrayBuffer || ArrayBuffer.isView(b)) return "arraybuffer";
+  if (b instanceof SafeArrayBuffer || ArrayBufferIsView(b)) return "arraybuffer";
   if (NativeReadableStream && b instanceof NativeReadableStream) return "stream";
   return "other";
 }
 
-const NAMED = ["request", "uploadFile", "downloadFile"];
+const NAMED = list("request", "uploadFile", "downloadFile");
 
 /**
  * namedAPI validates the API an app's own wrapper names for a fetch
@@ -24,18 +26,18 @@ const NAMED = ["request", "uploadFile", "downloadFile"];
  */
 export function namedAPI(v, where) {
   if (v === undefined || v === null || v === "") return "";
-  if (!NAMED.includes(v)) throw new TypeError(`mpnet: ${where} is ${JSON.stringify(v)}; want "request", "uploadFile" or "downloadFile"`);
+  if (!ArrayPrototypeIncludes(NAMED, v)) throw new SafeTypeError(`mpnet: ${where} is ${stringify(v)}; want "request", "uploadFile" or "downloadFile"`);
   return v;
 }
 
 /** reasonOf returns what follows "<api>:fail " in an errMsg: frameworks put their own prefix before it. */
 export function reasonOf(errMsg) {
-  const s = String(errMsg || "");
-  const i = s.indexOf(":fail ");
-  return i >= 0 ? s.slice(i + 6) : s;
+  const s = SafeString(errMsg || "");
+  const i = StringPrototypeIndexOf(s, ":fail ");
+  return i >= 0 ? StringPrototypeSlice(s, i + 6) : s;
 }
 
 /** isNetworkURL reports whether a call's URL goes to the network (http, https, ws, wss): blob:, data: and the like are the page's own reads, not mini-program calls. */
 export function isNetworkURL(url) {
-  return /^(https?|wss?):/i.test(url);
+  return RegExpTest(/^(https?|wss?):/i, url);
 }

@@ -16,19 +16,22 @@
 // the client's errMsg because Taro reads it from the error it gets (fetch's
 // TypeError, the XHR error event's message; see docs/RATIONALE.md).
 
-const APIS = ["request", "uploadFile", "downloadFile", "connectSocket"];
+import { list, SafeWeakSet, ObjectHasOwn, ObjectDefineProperty, StringPrototypeSlice, StringPrototypeIndexOf } from "./intrinsics.js";
+
+const APIS = list("request", "uploadFile", "downloadFile", "connectSocket");
 
 export function installFrameworks(rt) {
-  const adopted = new WeakSet();
+  const adopted = new SafeWeakSet();
 
   // adoptUni adds mpnet's interceptors to a uni API object, once.
   function adoptUni(uni) {
     if (!uni || (typeof uni !== "object" && typeof uni !== "function") || adopted.has(uni)) return;
     if (typeof uni.addInterceptor !== "function") return;
     adopted.add(uni);
-    for (const api of APIS) {
+    for (let i = 0; i < APIS.length; i++) {
+      const api = APIS[i];
       try {
-        uni.addInterceptor(api, {
+        uni.addInterceptor(api, /* page-visible */ {
           invoke() { rt.hint = api; },
           returnValue(v) { if (rt.hint === api) rt.hint = ""; return v; },
           fail(res) {
@@ -36,7 +39,7 @@ export function installFrameworks(rt) {
             // event: rt.failing is that call's refusal.
             const f = rt.failing;
             if (f && res && typeof res === "object" && (res.errMsg === api + ":fail" || res.errMsg === api + ":fail ")) {
-              res.errMsg = api + f.errMsg.slice(f.errMsg.indexOf(":fail"));
+              res.errMsg = api + StringPrototypeSlice(f.errMsg, StringPrototypeIndexOf(f.errMsg, ":fail"));
             }
             return res;
           },
@@ -49,13 +52,14 @@ export function installFrameworks(rt) {
   // pages.json module, which sets window.wx to the same object); an
   // accessor sees the assignment, and behaves like the plain global it
   // stands in for. (Not wx: libraries test for it to detect WeChat.)
-  if (Object.prototype.hasOwnProperty.call(window, "uni")) {
+  if (ObjectHasOwn(window, "uni")) {
     adoptUni(window.uni);
     return;
   }
   let value;
   try {
-    Object.defineProperty(window, "uni", {
+    ObjectDefineProperty(window, "uni", {
+      __proto__: null,
       configurable: true,
       enumerable: true,
       get() { return value; },

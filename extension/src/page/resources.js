@@ -10,14 +10,17 @@
 // Resource Timing's initiator types for images, audio and video. CSS
 // backgrounds come as "css", like fonts and imports, with nothing telling
 // them apart, so they are not judged (README: what is not covered).
-const MEDIA = new Set(["img", "image", "video", "audio", "input"]);
+import { list, SafeSet, ArrayPrototypePush, ArrayPrototypeIncludes, RegExpTest, StringPrototypeStartsWith, DateNow, PromisePrototypeThen } from "./intrinsics.js";
+import { when } from "./engine.js";
+
+const MEDIA = list("img", "image", "video", "audio", "input");
 const MAX_SEEN = 2000;
 
 export function installResources(rt) {
   if (typeof PerformanceObserver !== "function") return;
-  const seen = new Set(); // URLs judged in this frame
-  const hosts = new Set(); // https origins recorded
-  let pending = []; // entries that came before the module was ready
+  const seen = new SafeSet(); // URLs judged in this frame
+  const hosts = new SafeSet(); // https origins recorded
+  let pending = list(); // entries that came before the module was ready
 
   function judge(url, kind) {
     if (seen.has(url)) return;
@@ -25,36 +28,36 @@ export function installResources(rt) {
     seen.add(url);
     let d;
     try {
-      d = rt.engine.check({ api: "resource", url });
+      // The extension-hosted module (strict-CSP pages) answers later.
+      when(rt.engine.check({ __proto__: null, api: "resource", url }), (v) => record(url, kind, v), () => {});
     } catch (e) {
       return;
     }
-    // The extension-hosted module (strict-CSP pages) answers later.
-    if (d && typeof d.then === "function") d.then((v) => record(url, kind, v), () => {});
-    else record(url, kind, d);
   }
 
   function record(url, kind, d) {
     let origin = "";
     try { origin = new URL(url).origin; } catch (e) { /* judged invalid */ }
     if (d.allowed) {
-      if (!origin.startsWith("https:") || hosts.has(origin)) return;
+      if (!StringPrototypeStartsWith(origin, "https:") || hosts.has(origin)) return;
       hosts.add(origin);
     }
     const record = {
-      id: `${rt.frameTag}-r${++rt.nextId}`, api: "resource", kind, method: "GET", url, frame: rt.frame, startedAt: Date.now(),
+      __proto__: null,
+      id: `${rt.frameTag}-r${++rt.nextId}`, api: "resource", kind, method: "GET", url, frame: rt.frame, startedAt: DateNow(),
       state: "done", verdict: d.allowed ? "ok" : "fail", rule: d.rule || "", errMsg: "", proceeded: true,
-      findings: d.allowed ? [] : [{ rule: d.rule, severity: "error", message: d.message, fix: d.fix, console: "", list: "", entry: "" }],
+      findings: d.allowed ? list() : list({ __proto__: null, rule: d.rule, severity: "error", message: d.message, fix: d.fix, console: "", list: "", entry: "" }),
       queuedMs: 0, durationMs: 0, status: 0, mode: rt.mode, transport: kind, tooling: false,
     };
     rt.emit(record);
   }
 
   function take(entries) {
-    for (const e of entries) {
-      if (!MEDIA.has(e.initiatorType) || !/^https?:/i.test(e.name)) continue;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      if (!ArrayPrototypeIncludes(MEDIA, e.initiatorType) || !RegExpTest(/^https?:/i, e.name)) continue;
       if (rt.state !== "ready" || !rt.active()) {
-        if (rt.state === "loading" && pending.length < 500) pending.push([e.name, e.initiatorType]);
+        if (rt.state === "loading" && pending.length < 500) ArrayPrototypePush(pending, list(e.name, e.initiatorType));
         continue;
       }
       judge(e.name, e.initiatorType);
@@ -62,13 +65,13 @@ export function installResources(rt) {
   }
 
   try {
-    new PerformanceObserver((list) => take(list.getEntries())).observe({ type: "resource", buffered: true });
+    new PerformanceObserver((entries) => take(entries.getEntries())).observe({ __proto__: null, type: "resource", buffered: true });
   } catch (e) {
     return;
   }
-  rt.ready.then(() => {
+  PromisePrototypeThen(rt.ready, () => {
     const p = pending;
-    pending = [];
-    if (rt.state === "ready" && rt.active()) for (const [url, kind] of p) judge(url, kind);
+    pending = list();
+    if (rt.state === "ready" && rt.active()) for (let i = 0; i < p.length; i++) judge(p[i][0], p[i][1]);
   });
 }

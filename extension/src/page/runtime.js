@@ -21,11 +21,18 @@ import { installResources } from "./resources.js";
 import { RemoteEngine, when } from "./engine.js";
 import { installWorkers } from "./workers.js";
 import { CallError } from "./errors.js";
-import { apiHosts } from "../hosts.js";
+import {
+  nullProto, list, parse, unproto, stringify, safe, SafeMap, SafeSet, SafePromise, SafePromiseReject, PromisePrototypeThen,
+  ArrayPrototypePush, ArrayIsArray, ObjectAssign, JSONParse, MathRound, MathMax, MathFloor, MathRandom, DateNow, SafeString,
+  SafeNumber, SafeError, NumberPrototypeToString, StringPrototypeSlice, StringPrototypeIndexOf, StringPrototypeLastIndexOf,
+  RegExpTest, FunctionPrototypeToString, WebAssemblyCompile, WebAssemblyMemoryGetBuffer, ArrayBufferPrototypeGetByteLength,
+  uncurryThis, ObjectGetOwnPropertyDescriptor, SafeWebAssemblyModule, SafeUint8Array, SafeArrayBuffer,
+} from "./intrinsics.js";
 
 export { CallError };
 
 const native = {
+  __proto__: null,
   origin: window.origin, // the page's origin at document start (srcdoc and about:blank frames inherit theirs)
   fetch: window.fetch,
   XMLHttpRequest: window.XMLHttpRequest,
@@ -44,13 +51,19 @@ const unlisten = EventTarget.prototype.removeEventListener;
 const stopImmediate = Event.prototype.stopImmediatePropagation;
 const portPost = MessagePort.prototype.postMessage;
 const portStart = MessagePort.prototype.start;
-const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+const getter = (proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get;
 const eventData = getter(MessageEvent.prototype, "data");
 const eventSource = getter(MessageEvent.prototype, "source");
 const eventPorts = getter(MessageEvent.prototype, "ports");
-const stringify = JSON.stringify;
-const parse = JSON.parse;
 const freeze = Object.freeze;
+const SafeCustomEvent = CustomEvent;
+const dispatch = uncurryThis(EventTarget.prototype.dispatchEvent);
+// The page's visibility is read as the page sees it (document.visibilityState,
+// at event time): a test plays the browser's part by defining it (headless
+// Chromium never hides a page), and a page can only hide or show itself.
+const visibilityState = (d) => d.visibilityState;
+const URLPrototypeGetHostname = uncurryThis(ObjectGetOwnPropertyDescriptor(URL.prototype, "hostname").get);
+const SafeURL = URL;
 const defineProperty = Object.defineProperty;
 
 // Test builds (the browser tests bundle with MPNET_TEST_HOOKS true) add
@@ -66,7 +79,7 @@ const TEST_HOOKS = typeof MPNET_TEST_HOOKS !== "undefined" && MPNET_TEST_HOOKS;
 // compiling the smallest module there is, synchronously, at document start.
 function mayCompile() {
   try {
-    new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+    new SafeWebAssemblyModule(new SafeUint8Array(list(0, 97, 115, 109, 1, 0, 0, 0)));
     return true;
   } catch (e) {
     return false;
@@ -83,18 +96,18 @@ function mayCompile() {
 // the common path is the one compiled; the check warms a refusal.
 async function warm(module, configText, url, native) {
   if (!configText) return;
-  const s = await MpnetModule.load(module, { spare: false });
-  const idle = () => new Promise((r) => (native.idle ? native.idle(r, { timeout: 100 }) : native.setTimeout(r, 0)));
-  const calls = [
+  const s = await safe(MpnetModule.load(module, { __proto__: null, spare: false }));
+  const idle = () => new SafePromise((r) => (native.idle ? native.idle(r, { __proto__: null, timeout: 100 }) : native.setTimeout(r, 0)));
+  const calls = list(
     () => s.raw("mpnet_configure", configText),
-    () => s.step({ type: "open", at: 1, id: 1, api: "request", url, method: "GET", timeout: 0, headers: [], transport: "fetch", origin: native.origin }),
-    () => s.step({ type: "response", at: 2, id: 1, status: 200 }),
-    () => s.step({ type: "finish", at: 3, id: 1 }),
-    () => s.check({ api: "request", url: "https://mpnet.invalid/" }),
-  ];
-  for (const call of calls) {
+    () => s.step({ __proto__: null, type: "open", at: 1, id: 1, api: "request", url, method: "GET", timeout: 0, headers: list(), transport: "fetch", origin: native.origin }),
+    () => s.step({ __proto__: null, type: "response", at: 2, id: 1, status: 200 }),
+    () => s.step({ __proto__: null, type: "finish", at: 3, id: 1 }),
+    () => s.check({ __proto__: null, api: "request", url: "https://mpnet.invalid/" }),
+  );
+  for (let i = 0; i < calls.length; i++) {
     await idle();
-    call();
+    calls[i]();
   }
 }
 
@@ -106,7 +119,7 @@ const REFERER_WAIT_MS = 15000;
 
 
 // Bounds of what a record carries (the bridge refuses longer ones).
-const clip = (s, n) => (typeof s === "string" && s.length > n ? s.slice(0, n - 1) + "…" : s);
+const clip = (s, n) => (typeof s === "string" && s.length > n ? StringPrototypeSlice(s, 0, n - 1) + "…" : s);
 
 class Runtime {
   constructor() {
@@ -115,22 +128,22 @@ class Runtime {
     this.mode = "enforce";
     this.tabMode = ""; // the popup's override of the configured mode
     this.enabled = true;
-    this.docHidden = document.visibilityState === "hidden";
+    this.docHidden = visibilityState(document) === "hidden";
     this.manualBackground = false;
     this.nextId = 0;
     this.frame = location.href;
     this.frameTag = frameTag;
-    this.calls = new Map(); // id -> {onAction, record}
+    this.calls = new SafeMap(); // id -> {onAction, record}
     this.wake = null;
     this.wakeAt = 0;
     this.port = null;
-    this.pendingOut = [];
-    this.replies = new Map();
-    this.outbox = new Map(); // record id -> latest record, sent by flush()
+    this.pendingOut = list();
+    this.replies = new SafeMap();
+    this.outbox = new SafeMap(); // record id -> latest record, sent by flush()
     // "verdict" events go through a bare EventTarget: a listener's
     // event.target must not be the runtime.
     this.events = new EventTarget();
-    this.verdictListeners = new Map(); // "verdict" listener -> its capture flags, as EventTarget keys them
+    this.verdictListeners = new SafeMap(); // "verdict" listener -> its capture flags, as EventTarget keys them
     this.settled = false; // the ready promise has resolved: open() steps the engine synchronously
     this.hint = ""; // the API a framework's own surface named for the transport it opens now (frameworks.js)
     this.failing = null; // the refused call whose failure events are being dispatched now (frameworks.js)
@@ -138,32 +151,32 @@ class Runtime {
     this.config = null;
     this.engine = null;
     this.restarts = 0;
-    this.counters = { inFlight: 0, queued: 0, sockets: 0 }; // from the last step result
+    this.counters = { __proto__: null, inFlight: 0, queued: 0, sockets: 0 }; // from the last step result
     this.r12 = false; // the background can get R12 verdicts (hostsim agent)
-    this.tlsAsked = new Set(); // servers whose verdict was asked for
+    this.tlsAsked = new SafeSet(); // servers whose verdict was asked for
     this.trapNext = ""; // test builds: the event type whose module call traps
     this.onState = null; // workers.js: tells the workers' clients the mode
     // Start-up milestones, ms since navigation start (status().timings).
-    this.timings = { documentStart: Math.round(native.now()) };
-    this.ready = new Promise((resolve) => { this._resolveReady = resolve; });
+    this.timings = { __proto__: null, documentStart: MathRound(native.now()) };
+    this.ready = new SafePromise((resolve) => { this._resolveReady = resolve; });
     // The bridge's port normally arrives within milliseconds; if a script
     // that ran before mpnet took it, calls must not wait forever.
     native.setTimeout(() => {
       if (this.port) return;
-      this.fail(new Error("mpnet's channel from the extension never arrived (did a script that ran before mpnet take it?)"));
+      this.fail(new SafeError("mpnet's channel from the extension never arrived (did a script that ran before mpnet take it?)"));
       this.settled = true;
       this._resolveReady();
     }, INIT_TIMEOUT_MS);
     // The engine: the module hosted by the extension first (remote), the
     // module compiled in this page once it is here (local, the default
-    // placement: synchronous and cheapest per call); see load().
+    // placement: synchronous and cheapest per call); see loadRemote().
     this.remote = null;
     this.local = null; // {state: "asked" | "compiling" | "warming" | "ready" | "done" | "refused", inst}
     this.mayCompile = mayCompile();
     if (!this.mayCompile) this.mark("compileRefused");
   }
 
-  now() { return Math.round(native.now()); }
+  now() { return MathRound(native.now()); }
 
   /**
    * init is called with the bridge's first message: the port. The bridge
@@ -174,9 +187,11 @@ class Runtime {
     this.mark("init");
     this.port = port;
     let helloArrived;
-    const hello = new Promise((resolve) => { helloArrived = resolve; });
+    const hello = new SafePromise((resolve) => { helloArrived = resolve; });
     invoke(listen, port, "message", (e) => {
-      const m = invoke(eventData, e);
+      // A structured clone made in this realm: its objects' prototypes are
+      // the page's, so they get null ones before anything reads them.
+      const m = unproto(invoke(eventData, e));
       if (!m || typeof m.type !== "string") return;
       switch (m.type) {
         case "reply": {
@@ -189,14 +204,14 @@ class Runtime {
         }
         case "hello":
           this.mark("hello");
-          if (typeof m.asked === "number") this.timings.asked = Math.round(m.asked * 10) / 10;
+          if (typeof m.asked === "number") this.timings.asked = MathRound(m.asked * 10) / 10;
           helloArrived(m);
           return;
         case "engineAnswer":
-          if (this.remote && Array.isArray(m.batch)) for (const a of m.batch) this.remote.answer(a);
+          if (this.remote && ArrayIsArray(m.batch)) for (let i = 0; i < m.batch.length; i++) this.remote.answer(m.batch[i]);
           return;
         case "engineLost":
-          if (this.remote && this.engine === this.remote) this.remote.lost(String(m.error || "the extension-hosted module went away"));
+          if (this.remote && this.engine === this.remote) this.remote.lost(SafeString(m.error || "the extension-hosted module went away"));
           return;
         case "module":
           this.compileLocal(m.bytes, m.error);
@@ -205,14 +220,14 @@ class Runtime {
       this.control(m);
     });
     invoke(portStart, port);
-    for (const m of this.pendingOut) invoke(portPost, port, m);
-    this.pendingOut = [];
+    for (let i = 0; i < this.pendingOut.length; i++) invoke(portPost, port, this.pendingOut[i]);
+    this.pendingOut = list();
     try {
       const h = await hello;
-      this.applyTab(h.tab || {});
+      this.applyTab(h.tab || { __proto__: null });
       this.r12 = !!h.r12;
       this.engine = this.remote = this.loadRemote();
-      await this.configure(h.files || []);
+      await safe(this.configure(h.files || list()));
       this.mark("configured");
       // The Referer rule (R8) must be in place before the first call goes
       // out; the background said which one the tab has (it sets the rule
@@ -241,10 +256,10 @@ class Runtime {
    * WebAssembly keeps it.
    */
   loadRemote() {
-    const host = () => this.request({ type: "engineHost" }).then((v) => {
-      if (!v || !v.ok) throw new Error("the extension could not start its module host" + (v && v.error ? ": " + v.error : ""));
+    const host = () => PromisePrototypeThen(this.request({ __proto__: null, type: "engineHost" }), (v) => {
+      if (!v || !v.ok) throw new SafeError("the extension could not start its module host" + (v && v.error ? ": " + v.error : ""));
     });
-    const engine = new RemoteEngine((batch) => this.post({ type: "engine", batch }), host, native);
+    const engine = new RemoteEngine((batch) => this.post({ __proto__: null, type: "engine", batch }), host, native);
     engine.onTrap = (trap) => this.trapped(trap);
     engine.onQuiet = () => this.switchLocal();
     return engine;
@@ -261,21 +276,21 @@ class Runtime {
    */
   askLocal() {
     if (!this.mayCompile || this.local) return;
-    this.local = { state: "asked", inst: null };
+    this.local = { __proto__: null, state: "asked", inst: null };
     let asked = false;
     const ask = () => {
       if (asked) return;
       asked = true;
       this.mark("localAsked");
-      this.post({ type: "moduleBytes" });
+      this.post({ __proto__: null, type: "moduleBytes" });
     };
-    const idle = () => (native.idle ? native.idle(ask, { timeout: 200 }) : native.setTimeout(ask, 0));
+    const idle = () => (native.idle ? native.idle(ask, { __proto__: null, timeout: 200 }) : native.setTimeout(ask, 0));
     if (document.readyState !== "complete") {
-      invoke(listen, window, "load", idle, { once: true });
+      invoke(listen, window, "load", idle, { __proto__: null, once: true });
       // A load event held up by a resource that never finishes: ask anyway,
       // LOAD_WAIT_MS after DOMContentLoaded.
       const late = () => native.setTimeout(idle, LOAD_WAIT_MS);
-      if (document.readyState === "loading") invoke(listen, document, "DOMContentLoaded", late, { once: true });
+      if (document.readyState === "loading") invoke(listen, document, "DOMContentLoaded", late, { __proto__: null, once: true });
       else late();
     } else {
       idle();
@@ -290,33 +305,35 @@ class Runtime {
    * switches the engine over as soon as the remote one is quiet.
    */
   async compileLocal(bytes, error) {
-    if (!this.local || this.local.state !== "asked") return;
-    if (!(bytes instanceof ArrayBuffer)) {
-      this.local.state = "refused";
-      this.compileError = "the module's bytes did not arrive: " + (error || "no bytes");
+    const l = this.local;
+    if (!l || l.state !== "asked") return;
+    if (!(bytes instanceof SafeArrayBuffer)) {
+      l.state = "refused";
+      this.compileError = "the module's bytes did not arrive: " + SafeString(error || "no bytes");
       this.mark("compileRefused");
       this.sendStatus();
       return;
     }
-    this.local.state = "compiling";
+    l.state = "compiling";
     this.mark("bytes");
     try {
-      const module = await WebAssembly.compile(bytes);
+      const module = await safe(WebAssemblyCompile(bytes));
       this.mark("compiled");
-      this.local.state = "warming";
-      const first = this.config && this.config.domains && this.config.domains.request && this.config.domains.request[0];
-      await warm(module, this.remote.journal.config, first ? first + "/" : "https://mpnet.invalid/", native);
+      l.state = "warming";
+      const d = this.config && this.config.domains;
+      const first = d && d.request && d.request[0];
+      await safe(warm(module, this.remote.journal.config, first ? first + "/" : "https://mpnet.invalid/", native));
       this.mark("warmed");
-      this.local.inst = await MpnetModule.load(module, { spare: false });
-      this.local.inst.placement = "page";
+      l.inst = await safe(MpnetModule.load(module, { __proto__: null, spare: false }));
+      l.inst.placement = "page";
       this.mark("instantiated");
-      this.local.state = "ready";
+      l.state = "ready";
       this.switchLocal();
     } catch (e) {
       // The page's CSP (a <meta> one, parsed after the probe) or no memory:
       // the extension-hosted module stays.
-      this.local.state = "refused";
-      this.compileError = String(e && e.message || e);
+      l.state = "refused";
+      this.compileError = SafeString(e && e.message || e);
       this.mark("compileRefused");
       this.sendStatus();
     }
@@ -337,10 +354,11 @@ class Runtime {
     if (TEST_HOOKS && this.holdSwitch) return;
     const inst = l.inst;
     try {
-      for (const [name, msg] of r.journal.messages()) inst.raw(name, msg);
+      const msgs = r.journal.messages();
+      for (let i = 0; i < msgs.length; i++) inst.raw(msgs[i][0], msgs[i][1]);
     } catch (e) {
       l.state = "refused";
-      this.compileError = "the in-page module could not take the engine's state over: " + (e && e.message || e);
+      this.compileError = "the in-page module could not take the engine's state over: " + SafeString(e && e.message || e);
       return;
     }
     inst.onTrap = (trap) => this.trapped(trap);
@@ -348,71 +366,89 @@ class Runtime {
     l.inst = null;
     this.engine = inst;
     r.close();
-    this.post({ type: "engineClose" });
+    this.post({ __proto__: null, type: "engineClose" });
     this.mark("switched");
     this.sendStatus();
   }
 
-  mark(name) { this.timings[name] = Math.round(native.now() * 10) / 10; }
+  mark(name) { this.timings[name] = MathRound(native.now() * 10) / 10; }
 
   /** request sends a message to the background through the bridge and waits (at most ms) for its answer. */
   request(msg, ms = 3000) {
-    return new Promise((resolve) => {
-      const id = Math.random().toString(36).slice(2);
+    return new SafePromise((resolve) => {
+      const id = StringPrototypeSlice(NumberPrototypeToString(MathRandom(), 36), 2);
       const t = native.setTimeout(() => { this.replies.delete(id); resolve(null); }, ms);
       this.replies.set(id, (v) => { native.clearTimeout(t); resolve(v); });
-      this.post({ ...msg, replyTo: id });
+      this.post({ __proto__: null, ...msg, replyTo: id });
     });
   }
 
   /** refererMessage asks the background for the tab's Referer rule (R8), scoped to the configuration's API hosts. */
   refererMessage() {
-    return { type: "referer", referer: this.referer || "", mode: this.mode, hosts: apiHosts(this.config) };
+    const hosts = new SafeSet();
+    const d = (this.config && this.config.domains) || { __proto__: null };
+    const lists = list("request", "uploadFile", "downloadFile", "socket");
+    for (let i = 0; i < lists.length; i++) {
+      const entries = d[lists[i]] || list();
+      for (let j = 0; j < entries.length; j++) {
+        try {
+          let h = URLPrototypeGetHostname(new SafeURL(entries[j]));
+          if (h.length && h[h.length - 1] === ".") h = StringPrototypeSlice(h, 0, -1);
+          if (RegExpTest(/^[a-z0-9.-]+$/, h)) hosts.add(h);
+        } catch (e) { /* an invalid entry (C1-C4) allows nothing */ }
+      }
+    }
+    const out = list();
+    hosts.forEach((h) => { if (out.length < 500) ArrayPrototypePush(out, h); });
+    return { __proto__: null, type: "referer", referer: this.referer || "", mode: this.mode, hosts: out };
   }
 
   async configure(files) {
     if (!files.length) {
-      throw new Error("no configuration for this origin: import the project's files in mpnet's options");
+      throw new SafeError("no configuration for this origin: import the project's files in mpnet's options");
     }
-    const res = await this.engine.configure({ files });
+    const res = await this.engine.configure({ __proto__: null, files });
     if (!res.ok) {
       const first = res.errors[0];
-      throw new Error(`configuration error: ${first.file || ""}${first.line ? ":" + first.line : ""} ${first.message}`);
+      throw new SafeError(`configuration error: ${first.file || ""}${first.line ? ":" + first.line : ""} ${first.message}`);
     }
     this.config = res.config;
     if (this.tabMode && this.tabMode !== res.config.mode) {
-      await this.engine.configure({ config: { ...res.config, mode: this.tabMode } });
+      await this.engine.configure({ __proto__: null, config: { __proto__: null, ...res.config, mode: this.tabMode } });
     }
     this.mode = this.tabMode || res.config.mode;
     this.state = "ready";
-    this.problems = res.problems || [];
+    this.problems = res.problems || list();
     this.referer = res.referer;
     this.sendStatus();
     // R12 in the browser: the first call to a server waits for its verdict.
-    if (this.r12) this.event({ type: "tlsSource" });
-    if (this.hidden()) this.event({ type: "hide" });
+    if (this.r12) this.event({ __proto__: null, type: "tlsSource" });
+    if (this.hidden()) this.event({ __proto__: null, type: "hide" });
   }
 
   fail(e) {
     this.state = "failed";
-    this.error = String(e && e.message || e);
+    this.error = SafeString(e && e.message || e);
     this.sendStatus();
     console.error("[mpnet] checks are OFF: " + this.error);
     // Calls the engine was holding go ahead, unchecked and recorded as such:
     // with no module there is nothing to wait for.
-    for (const c of [...this.calls.values()]) {
+    const calls = list();
+    this.calls.forEach((c) => { ArrayPrototypePush(calls, c); });
+    for (let i = 0; i < calls.length; i++) {
+      const c = calls[i];
       this.calls.delete(c.id);
       if (c.record.state === "running") continue;
       c.unchecked = true;
-      c.record.findings.push({ rule: "", severity: "error", message: "checks are OFF: " + this.error });
-      c.onAction({ type: "start", id: c.id, unchecked: true });
+      ArrayPrototypePush(c.record.findings, { __proto__: null, rule: "", severity: "error", message: "checks are OFF: " + this.error });
+      c.onAction({ __proto__: null, type: "start", id: c.id, unchecked: true });
     }
   }
 
   trapped(trap) {
     console.warn("[mpnet] " + trap.message);
     this.restarts++;
-    if (this.restarts > MAX_RESTARTS) this.fail(new Error("the module keeps trapping: " + trap.message));
+    if (this.restarts > MAX_RESTARTS) this.fail(new SafeError("the module keeps trapping: " + trap.message));
     else this.sendStatus();
   }
 
@@ -422,7 +458,7 @@ class Runtime {
     if (typeof tab.background === "boolean" && tab.background !== this.manualBackground) {
       const was = this.hidden();
       this.manualBackground = tab.background;
-      if (this.state === "ready" && was !== this.hidden()) this.event({ type: this.hidden() ? "hide" : "show" });
+      if (this.state === "ready" && was !== this.hidden()) this.event({ __proto__: null, type: this.hidden() ? "hide" : "show" });
     }
   }
 
@@ -430,14 +466,14 @@ class Runtime {
     if (msg && msg.type === "tls" && msg.verdict && this.state === "ready") {
       // R12 verdicts from hostsim agent (via the background): later calls to
       // a failing server fail as on device.
-      this.event({ type: "tls", tls: msg.verdict });
+      this.event({ __proto__: null, type: "tls", tls: msg.verdict });
       return;
     }
     if (!msg || msg.type !== "control") return;
     const modeChanged = msg.mode && msg.mode !== this.mode;
     this.applyTab(msg);
     if (modeChanged && this.state === "ready" && this.config) {
-      when(this.engine.configure({ config: { ...this.config, mode: this.mode } }), () => {}, (e) => this.fail(e));
+      when(this.engine.configure({ __proto__: null, config: { __proto__: null, ...this.config, mode: this.mode } }), () => {}, (e) => this.fail(e));
     }
     this.sendStatus();
     if (this.state === "ready") this.request(this.refererMessage());
@@ -448,38 +484,40 @@ class Runtime {
   setVisibility(hidden) {
     const was = this.hidden();
     this.docHidden = hidden;
-    if (this.state === "ready" && was !== this.hidden()) this.event({ type: this.hidden() ? "hide" : "show" });
+    if (this.state === "ready" && was !== this.hidden()) this.event({ __proto__: null, type: this.hidden() ? "hide" : "show" });
   }
 
   setBackground(on) {
-    this.applyTab({ background: !!on });
+    this.applyTab({ __proto__: null, background: !!on });
     this.sendStatus();
   }
 
   active() { return this.enabled && this.mode !== "off"; }
 
   status() {
-    const engine = this.state === "ready" ? this.counters : {};
+    const engine = this.state === "ready" ? this.counters : { __proto__: null };
+    const memory = this.engine && this.engine.exports ? WebAssemblyMemoryGetBuffer(this.engine.exports.memory) : null;
     return {
+      __proto__: null,
       state: this.state, error: this.error, mode: this.mode, enabled: this.enabled,
       hidden: this.hidden(), background: this.manualBackground,
       appid: this.config && this.config.appid, version: this.config && this.config.version,
       referer: this.referer || "", restarts: this.restarts,
       inFlight: engine.inFlight || 0, queued: engine.queued || 0, sockets: engine.sockets || 0,
       placement: this.engine ? this.engine.placement : "", switching: this.switching(), calls: this.nextId,
-      memory: this.engine && this.engine.exports ? this.engine.exports.memory.buffer.byteLength : 0,
-      problems: this.problems || [],
-      timings: { ...this.timings },
+      memory: memory ? ArrayBufferPrototypeGetByteLength(memory) : 0,
+      problems: this.problems || list(),
+      timings: { __proto__: null, ...this.timings },
     };
   }
 
   post(msg) {
     if (this.port) invoke(portPost, this.port, msg);
-    else if (this.pendingOut.length < 1000) this.pendingOut.push(msg);
+    else if (this.pendingOut.length < 1000) ArrayPrototypePush(this.pendingOut, msg);
   }
 
   sendStatus() {
-    this.post({ type: "status", status: this.status() });
+    this.post({ __proto__: null, type: "status", status: this.status() });
     if (this.onState) this.onState(); // the workers' clients follow the mode
   }
 
@@ -487,7 +525,9 @@ class Runtime {
   flush() {
     this.flushTimer = null;
     if (!this.outbox.size) return;
-    this.post({ type: "records", records: [...this.outbox.values()] });
+    const records = list();
+    this.outbox.forEach((rec) => { ArrayPrototypePush(records, rec); });
+    this.post({ __proto__: null, type: "records", records });
     this.outbox.clear();
   }
 
@@ -503,7 +543,7 @@ class Runtime {
     try {
       if (TEST_HOOKS && this.trapNext === ev.type) {
         this.trapNext = "";
-        r = when(this.engine.debug(2), () => ({ actions: [] }));
+        r = when(this.engine.debug(2), () => ({ __proto__: null, actions: list() }));
       } else {
         r = this.engine.step(ev);
       }
@@ -517,7 +557,8 @@ class Runtime {
   /** apply carries out a step's actions. */
   apply(r) {
     this.counters = r;
-    for (const a of r.actions) {
+    for (let i = 0; i < r.actions.length; i++) {
+      const a = r.actions[i];
       const c = this.calls.get(a.id);
       if (c) c.onAction(a);
       if (a.type === "queue" && a.reason === "tls" && a.server) this.askTLS(a.server);
@@ -534,9 +575,9 @@ class Runtime {
     const why = e && e.code === "bad_message" ? "mpnet refused the call's event: " + e.message : "mpnet's policy module failed on this call (" + (e && e.message || e) + ")";
     if (c) {
       const api = c.record.api || (c.record.transport === "websocket" ? "connectSocket" : "request");
-      const action = { type: "fail", id: c.id, api, rule: "", errMsg: `${api}:fail ${why}`, message: `[mpnet] ${why}; the call was not judged, so it was failed`, fix: "reload the page; if it happens again, report it with the page's console output" };
+      const action = { __proto__: null, type: "fail", id: c.id, api, rule: "", errMsg: `${api}:fail ${why}`, message: `[mpnet] ${why}; the call was not judged, so it was failed`, fix: "reload the page; if it happens again, report it with the page's console output" };
       c.onAction(action);
-      if (ev.type !== "open" && this.state === "ready") this.event({ type: "abort", id: ev.id }, true);
+      if (ev.type !== "open" && this.state === "ready") this.event({ __proto__: null, type: "abort", id: ev.id }, true);
     } else if (!retried && !ev.id && this.state === "ready") {
       this.event(ev, true);
     }
@@ -547,16 +588,16 @@ class Runtime {
   askTLS(server) {
     if (this.tlsAsked.has(server)) return;
     this.tlsAsked.add(server);
-    const i = server.lastIndexOf(":");
-    const host = server.slice(0, i);
-    const port = Number(server.slice(i + 1));
+    const i = StringPrototypeLastIndexOf(server, ":");
+    const host = StringPrototypeSlice(server, 0, i);
+    const port = SafeNumber(StringPrototypeSlice(server, i + 1));
     // The call's own timeout bounds the wait; this bound only ends the request.
-    this.request({ type: "tlsVerdict", server }, 60000).then((v) => {
+    PromisePrototypeThen(this.request({ __proto__: null, type: "tlsVerdict", server }, 60000), (v) => {
       if (this.state !== "ready") return;
-      if (v && v.verdict && typeof v.verdict === "object") this.event({ type: "tls", tls: { ...v.verdict, host, port } });
+      if (v && v.verdict && typeof v.verdict === "object") this.event({ __proto__: null, type: "tls", tls: { __proto__: null, ...v.verdict, host, port } });
       else {
         if (v && v.unavailable) console.warn(`[mpnet] no R12 verdict for ${server}: ${v.unavailable}`);
-        this.event({ type: "tls", server });
+        this.event({ __proto__: null, type: "tls", server });
       }
     });
   }
@@ -569,8 +610,8 @@ class Runtime {
     this.wakeAt = at;
     this.wake = native.setTimeout(() => {
       this.wake = null;
-      this.event({ type: "tick" });
-    }, Math.max(0, at - this.now()));
+      this.event({ __proto__: null, type: "tick" });
+    }, MathMax(0, at - this.now()));
   }
 
   /**
@@ -585,36 +626,39 @@ class Runtime {
    */
   open(facts, onAction) {
     if (this.settled) {
+      let call;
       try {
-        return Promise.resolve(this.openNow(facts, onAction));
+        call = this.openNow(facts, onAction);
       } catch (e) {
-        return Promise.reject(e);
+        return new SafePromise((resolve, reject) => reject(e));
       }
+      return new SafePromise((resolve) => resolve(call));
     }
-    return this.ready.then(() => this.openNow(facts, onAction));
+    return PromisePrototypeThen(this.ready, () => this.openNow(facts, onAction));
   }
 
   openNow(facts, onAction) {
     const id = ++this.nextId;
     const api = facts.api || this.takeHint();
     const record = {
-      id: `${frameTag}-${id}`, api: api || "", method: facts.method || "GET", url: facts.url, frame: facts.frame || this.frame, startedAt: Date.now(), state: "waiting",
-      verdict: "ok", rule: "", errMsg: "", proceeded: false, findings: [], queuedMs: 0, durationMs: 0, status: 0,
+      __proto__: null,
+      id: `${frameTag}-${id}`, api: api || "", method: facts.method || "GET", url: facts.url, frame: facts.frame || this.frame, startedAt: DateNow(), state: "waiting",
+      verdict: "ok", rule: "", errMsg: "", proceeded: false, findings: list(), queuedMs: 0, durationMs: 0, status: 0,
       mode: this.mode, transport: facts.transport || "", tooling: false,
     };
     const t0 = this.now();
-    const call = { id, record, t0, startedAt: 0 };
+    const call = { __proto__: null, id, record, t0, startedAt: 0 };
     if (this.state !== "ready" || !this.active()) {
       record.state = "running";
       if (!record.api) record.api = facts.transport === "websocket" ? "connectSocket" : "request";
       record.unchecked = true;
-      if (this.state === "failed") record.findings.push({ rule: "", severity: "error", message: "checks are OFF: " + this.error });
-      else if (!this.enabled) record.findings.push({ rule: "", severity: "warning", message: "not checked: mpnet is switched off for this tab (toolbar popup)" });
-      else if (this.mode === "off") record.findings.push({ rule: "", severity: "warning", message: "not checked: the mode is off" });
+      if (this.state === "failed") ArrayPrototypePush(record.findings, { __proto__: null, rule: "", severity: "error", message: "checks are OFF: " + this.error });
+      else if (!this.enabled) ArrayPrototypePush(record.findings, { __proto__: null, rule: "", severity: "warning", message: "not checked: mpnet is switched off for this tab (toolbar popup)" });
+      else if (this.mode === "off") ArrayPrototypePush(record.findings, { __proto__: null, rule: "", severity: "warning", message: "not checked: the mode is off" });
       this.emit(record);
       call.unchecked = true;
       call.onAction = () => {};
-      onAction({ type: "start", id, unchecked: true }, call);
+      onAction({ __proto__: null, type: "start", id, unchecked: true }, call);
       return call;
     }
     call.onAction = (a) => {
@@ -624,7 +668,7 @@ class Runtime {
         call.unchecked = true;
         this.calls.delete(call.id);
         this.note(call, a);
-        onAction({ ...a, type: "start", pass: true }, call);
+        onAction({ __proto__: null, ...a, type: "start", pass: true }, call);
         return;
       }
       this.note(call, a);
@@ -633,8 +677,8 @@ class Runtime {
     this.calls.set(id, call);
     try {
       this.event({
-        type: "open", id, api: api || undefined, url: facts.url, method: record.method, timeout: facts.timeout > 0 ? Math.floor(facts.timeout) : 0,
-        headers: facts.headers || [], transport: facts.transport, origin: native.origin, protocols: facts.protocols,
+        __proto__: null, type: "open", id, api: api || undefined, url: facts.url, method: record.method, timeout: facts.timeout > 0 ? MathFloor(facts.timeout) : 0,
+        headers: facts.headers || list(), transport: facts.transport, origin: native.origin, protocols: facts.protocols,
         accept: facts.accept || undefined, body: facts.body || undefined, contentType: facts.contentType || undefined,
         responseType: facts.responseType || undefined,
       });
@@ -663,10 +707,10 @@ class Runtime {
         r.rule = "R15";
         r.state = "running";
         call.startedAt = now;
-        r.findings.push(finding(a));
+        ArrayPrototypePush(r.findings, finding(a));
         break;
       case "report":
-        r.findings.push(finding(a));
+        ArrayPrototypePush(r.findings, finding(a));
         if (a.severity === "error") {
           r.verdict = "fail";
           if (!r.rule) { r.rule = a.rule; r.errMsg = a.errMsg || ""; }
@@ -678,7 +722,7 @@ class Runtime {
         break;
       case "queue":
         r.state = "queued";
-        r.findings.push(finding({ ...a, severity: "info" }));
+        ArrayPrototypePush(r.findings, finding({ __proto__: null, ...a, severity: "info" }));
         break;
       case "start":
         if (r.state === "queued") r.queuedMs = now - call.t0;
@@ -692,7 +736,7 @@ class Runtime {
         r.rule = a.rule || r.rule;
         r.errMsg = a.errMsg;
         r.durationMs = now - call.t0;
-        if (a.message) r.findings.push(finding({ ...a, severity: "error" }));
+        if (a.message) ArrayPrototypePush(r.findings, finding({ __proto__: null, ...a, severity: "error" }));
         this.calls.delete(call.id);
         break;
     }
@@ -702,7 +746,7 @@ class Runtime {
   /** listening tracks "verdict" listeners (fn, capture) so that emit copies records only for someone. */
   listening(fn, opts, on) {
     const capture = typeof opts === "boolean" ? opts : !!(opts && opts.capture);
-    const flags = this.verdictListeners.get(fn) || new Set();
+    const flags = this.verdictListeners.get(fn) || new SafeSet();
     if (on) flags.add(capture);
     else flags.delete(capture);
     if (flags.size) this.verdictListeners.set(fn, flags);
@@ -721,18 +765,19 @@ class Runtime {
     this.outbox.set(record.id, record);
     if (!this.flushTimer) this.flushTimer = native.setTimeout(() => this.flush(), 50);
     // Listeners get a snapshot; with none, no copy is made.
-    if (this.verdictListeners.size > 0) this.events.dispatchEvent(new CustomEvent("verdict", { detail: parse(stringify(record)) }));
+    // (JSONParse: the page's copy has ordinary objects.)
+    if (this.verdictListeners.size > 0) dispatch(this.events, new SafeCustomEvent("verdict", { __proto__: null, detail: JSONParse(stringify(record)) }));
   }
 
   /** response reports response headers (R11 reminders come back as reports). */
   response(call, status) {
     call.record.status = status;
-    if (!call.unchecked && this.calls.has(call.id)) this.event({ type: "response", id: call.id, status });
+    if (!call.unchecked && this.calls.has(call.id)) this.event({ __proto__: null, type: "response", id: call.id, status });
   }
 
   /** connected reports a socket's handshake. */
   connected(call) {
-    if (!call.unchecked && this.calls.has(call.id)) this.event({ type: "connected", id: call.id });
+    if (!call.unchecked && this.calls.has(call.id)) this.event({ __proto__: null, type: "connected", id: call.id });
   }
 
   /**
@@ -743,23 +788,23 @@ class Runtime {
    */
   redirect(call, url) {
     const r = call.record;
-    if (!r.hops) r.hops = [];
-    r.hops.push(url);
-    if (!call.unchecked && this.calls.has(call.id)) this.event({ type: "redirect", id: call.id, url });
+    if (!r.hops) r.hops = list();
+    ArrayPrototypePush(r.hops, url);
+    if (!call.unchecked && this.calls.has(call.id)) this.event({ __proto__: null, type: "redirect", id: call.id, url });
     else this.emit(r);
   }
 
   /** finish reports the end of a call and frees its slot. */
-  finish(call, extra = {}) {
+  finish(call, extra) {
     const r = call.record;
     if (r.state === "blocked" || r.state === "failed" || r.state === "done") return;
-    Object.assign(r, extra);
+    if (extra) ObjectAssign(r, extra);
     r.state = "done";
     // durationMs is the running time; time spent queued is queuedMs.
     r.durationMs = this.now() - (call.startedAt || call.t0);
     if (!call.unchecked && this.calls.has(call.id)) {
       this.calls.delete(call.id);
-      this.event({ type: "finish", id: call.id });
+      this.event({ __proto__: null, type: "finish", id: call.id });
     }
     this.emit(r);
   }
@@ -767,7 +812,7 @@ class Runtime {
   /** abort reports that the app aborted the call. */
   abort(call) {
     if (!call.unchecked && this.calls.has(call.id)) {
-      this.event({ type: "abort", id: call.id });
+      this.event({ __proto__: null, type: "abort", id: call.id });
     }
   }
 
@@ -776,24 +821,26 @@ class Runtime {
    * promise of it when the module runs in the extension.
    */
   body(call, api, contentType, bytes) {
-    if (call.unchecked || this.state !== "ready") return { bytes, result: null };
+    if (call.unchecked || this.state !== "ready") return { __proto__: null, bytes, result: null };
     const done = ({ result, body }) => {
-      for (const w of result.warnings || []) {
-        const f = { rule: w.rule, severity: result.error && w.message === result.error ? "error" : "warning", message: w.message, fix: w.fix };
-        call.record.findings.push(f);
+      const warnings = result.warnings || list();
+      for (let i = 0; i < warnings.length; i++) {
+        const w = warnings[i];
+        const f = { __proto__: null, rule: w.rule, severity: result.error && w.message === result.error ? "error" : "warning", message: w.message, fix: w.fix };
+        ArrayPrototypePush(call.record.findings, f);
         if (f.severity === "error") call.record.verdict = "fail";
         else if (call.record.verdict === "ok") { call.record.verdict = "warn"; call.record.rule = call.record.rule || w.rule; }
       }
-      return { bytes: body, result };
+      return { __proto__: null, bytes: body, result };
     };
     const failed = (e) => {
       // The body goes to the app as it came; the record says R10 was not applied.
-      call.record.findings.push({ rule: "R10", severity: "warning", message: `[R10] the body was not checked: ${e && e.message || e}`, fix: "" });
+      ArrayPrototypePush(call.record.findings, { __proto__: null, rule: "R10", severity: "warning", message: `[R10] the body was not checked: ${e && e.message || e}`, fix: "" });
       if (call.record.verdict === "ok") call.record.verdict = "warn";
-      return { bytes, result: null };
+      return { __proto__: null, bytes, result: null };
     };
     try {
-      return when(this.engine.body({ api, contentType: contentType || "" }, bytes), done, failed);
+      return when(this.engine.body({ __proto__: null, api, contentType: contentType || "" }, bytes), done, failed);
     } catch (e) {
       return failed(e);
     }
@@ -809,8 +856,8 @@ class Runtime {
     // The module runs in the extension for good (the page's CSP).
     const why = "mpnet cannot judge a synchronous XMLHttpRequest while its module runs in the extension (the page's Content-Security-Policy forbids WebAssembly)";
     return {
-      allowed: false, proceed: this.mode !== "enforce", rule: "", errMsg: `${req.api}:fail ${why}`,
-      message: `[sync] ${why}`, warnings: [], api: req.api, url: req.url,
+      __proto__: null, allowed: false, proceed: this.mode !== "enforce", rule: "", errMsg: `${req.api}:fail ${why}`,
+      message: `[sync] ${why}`, warnings: list(), api: req.api, url: req.url,
     };
   }
 
@@ -832,22 +879,26 @@ class Runtime {
   /** check is window.mpnet.check: the same decision object as `hostsim check`. */
   async check(req) {
     await this.ready;
-    if (this.state !== "ready") throw new Error("mpnet checks are off: " + this.error);
-    return this.engine.check({ api: req.api || "request", url: String(req.url), timeout: req.timeout > 0 ? Math.floor(req.timeout) : 0, headers: req.headers || null });
+    if (this.state !== "ready") throw new SafeError("mpnet checks are off: " + this.error);
+    return this.engine.check({ __proto__: null, api: req.api || "request", url: SafeString(req.url), timeout: req.timeout > 0 ? MathFloor(req.timeout) : 0, headers: req.headers || null });
   }
 }
 
+nullProto(Runtime);
+
 function finding(a) {
-  return { rule: a.rule || "", severity: a.severity || "info", message: a.message || "", fix: a.fix || "", console: a.console || "", list: a.list || "", entry: a.entry || "" };
+  return { __proto__: null, rule: a.rule || "", severity: a.severity || "info", message: a.message || "", fix: a.fix || "", console: a.console || "", list: a.list || "", entry: a.entry || "" };
 }
 
-const frameTag = Math.random().toString(36).slice(2, 8);
+const frameTag = StringPrototypeSlice(NumberPrototypeToString(MathRandom(), 36), 2, 8);
+
+const NativePromise = Promise;
 
 function start() {
   // One runtime per frame: a second injection (the manifest's and a
   // registered content script both matching) finds the API in place. The
   // guard is the frozen API itself, which exposes nothing of the runtime.
-  if (Object.getOwnPropertyDescriptor(window, "mpnet")) return;
+  if (ObjectGetOwnPropertyDescriptor(window, "mpnet")) return;
   const rt = new Runtime();
   installFetch(rt, native, CallError);
   installXHR(rt, native, CallError);
@@ -855,12 +906,14 @@ function start() {
   installWorkers(rt, native);
   installFrameworks(rt);
   installResources(rt);
-  document.addEventListener("visibilitychange", () => rt.setVisibility(document.visibilityState === "hidden"));
+  invoke(listen, document, "visibilitychange", () => rt.setVisibility(visibilityState(document) === "hidden"));
 
-  // The in-page API: the only way in from page scripts.
-  const api = {
-    check: (req) => rt.check(req || {}),
-    status: () => rt.status(),
+  // The in-page API: the only way in from page scripts. What it answers
+  // are copies with ordinary prototypes, never the runtime's own objects.
+  const copy = (v) => JSONParse(stringify(v));
+  const api = /* page-visible */ {
+    check: (req) => new NativePromise((resolve, reject) => PromisePrototypeThen(safe(rt.check(req || { __proto__: null })), (v) => resolve(copy(v)), reject)),
+    status: () => copy(rt.status()),
     setBackground: (on) => rt.setBackground(on),
     addEventListener: (type, fn, opts) => {
       rt.events.addEventListener(type, fn, opts);
@@ -870,7 +923,7 @@ function start() {
       rt.events.removeEventListener(type, fn, opts);
       if (type === "verdict" && fn) rt.listening(fn, opts, false);
     },
-    ready: () => rt.ready.then(() => rt.status()),
+    ready: () => new NativePromise((resolve) => PromisePrototypeThen(rt.ready, () => resolve(copy(rt.status())))),
   };
   if (TEST_HOOKS) {
     // Browser tests only: make the module call for the next event of a type
@@ -878,8 +931,8 @@ function start() {
     // holdSwitch(true) keeps the engine in the extension once the in-page
     // module is ready; holdSwitch(false) lets it switch (at once when the
     // remote engine is quiet).
-    api.test = freeze({
-      trapNext: (type) => { rt.trapNext = String(type); },
+    api.test = freeze(/* page-visible */ {
+      trapNext: (type) => { rt.trapNext = SafeString(type); },
       holdSwitch: (on) => {
         rt.holdSwitch = !!on;
         if (!on) rt.switchLocal();
@@ -887,7 +940,7 @@ function start() {
       localState: () => (rt.local ? rt.local.state : ""),
     });
   }
-  defineProperty(window, "mpnet", { value: freeze(api), configurable: false, enumerable: false, writable: false });
+  defineProperty(window, "mpnet", { __proto__: null, value: freeze(api), configurable: false, enumerable: false, writable: false });
 
   const onInit = (e) => {
     const data = invoke(eventData, e);

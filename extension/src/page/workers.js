@@ -17,6 +17,14 @@
 // page's CSP forbids blob: workers, the worker runs as written and a record
 // says its calls are not checked. docs/RATIONALE.md, "Workers".
 
+import {
+  list, unproto, stringify, SafeMap, ArrayPrototypePush, ArrayIsArray, ObjectDefineProperty, ObjectSetPrototypeOf,
+  SafeString, SafeNumber, NumberIsInteger, DateNow, MathRandom, NumberPrototypeToString, StringPrototypeSlice, RegExpTest,
+  ReflectConstruct, FunctionPrototypeCall, PromisePrototypeThen, uncurryThis, ObjectGetOwnPropertyDescriptor, SafeUint8Array,
+  u8,
+} from "./intrinsics.js";
+import { when } from "./engine.js";
+
 const CLIENT = typeof MPNET_WORKER_CLIENT === "string" ? MPNET_WORKER_CLIENT : "";
 
 export function installWorkers(rt, native) {
@@ -27,43 +35,52 @@ export function installWorkers(rt, native) {
   const NativeBlob = Blob;
   const createURL = URL.createObjectURL;
   const revokeURL = URL.revokeObjectURL;
-  const stringify = JSON.stringify;
-  const secret = "mpnet-" + crypto.randomUUID();
-  const workers = new Map(); // tag -> {label, calls: Map<worker call id, call>, urls}
-  const shared = new Map(); // "url|name|type" -> {entry, tag}
+  const uuid = crypto.randomUUID.bind(crypto);
+  const channelPost = Channel ? uncurryThis(Channel.prototype.postMessage) : null;
+  const listen = uncurryThis(EventTarget.prototype.addEventListener);
+  const eventData = uncurryThis(ObjectGetOwnPropertyDescriptor(MessageEvent.prototype, "data").get);
+  const SafeURL = URL;
+  const URLHref = uncurryThis(ObjectGetOwnPropertyDescriptor(URL.prototype, "href").get);
+  const URLProtocol = uncurryThis(ObjectGetOwnPropertyDescriptor(URL.prototype, "protocol").get);
+  const secret = "mpnet-" + uuid();
+  const workers = new SafeMap(); // tag -> {label, calls: Map<worker call id, call>, urls}
+  const shared = new SafeMap(); // "url|name|type" -> {entry, tag}
   let channel = null;
 
-  const post = (to, m) => channel.postMessage({ to, ...m });
+  const post = (to, m) => channelPost(channel, { __proto__: null, to, ...m });
 
-  function listen() {
+  function open() {
     if (channel) return;
     channel = new Channel(secret);
-    channel.onmessage = (e) => onClient(e.data);
+    // Clients' messages are structured clones made in this realm: null
+    // prototypes before anything reads them.
+    listen(channel, "message", (e) => onClient(unproto(eventData(e))));
   }
 
   // bootstrap makes the blob: URLs that start a worker: [entry, ...others].
   function bootstrap(url, type, tag) {
-    const boot = stringify({ url, type, tag, secret });
+    const boot = stringify({ __proto__: null, url, type, tag, secret });
     const client = `(function () {\n${CLIENT}\nmpnetWorkerClient.start(${boot});\n})();\n`;
-    const blob = (text) => createURL(new NativeBlob([text], { type: "text/javascript" }));
+    // Blob parts are a WebIDL sequence: iterated (docs/RATIONALE.md, residual risks).
+    const blob = (text) => createURL(new NativeBlob(/* page-visible */ [text], { __proto__: null, type: "text/javascript" }));
     if (type === "module") {
       const c = blob(client);
-      return [blob(`import ${stringify(c)};\nimport ${stringify(url)};\n`), c];
+      return list(blob(`import ${stringify(c)};\nimport ${stringify(url)};\n`), c);
     }
-    return [blob(client + `importScripts(${stringify(url)});\n`)];
+    return list(blob(client + `importScripts(${stringify(url)});\n`));
   }
 
   function register(tag, url, urls, kind) {
-    listen();
-    workers.set(tag, { label: `${url} (${kind})`, calls: new Map(), urls });
+    open();
+    workers.set(tag, { __proto__: null, label: `${url} (${kind})`, calls: new SafeMap(), urls });
   }
 
   function unchecked(url, kind, e) {
     // The page's CSP forbids blob: workers: the worker runs unwrapped, and says so.
-    const id = `worker-${Math.random().toString(36).slice(2, 8)}`;
+    const id = `worker-${StringPrototypeSlice(NumberPrototypeToString(MathRandom(), 36), 2, 8)}`;
     rt.emit({
-      id, api: "request", method: "", url, frame: rt.frame, startedAt: Date.now(), state: "done", verdict: "warn", rule: "",
-      errMsg: "", proceeded: true, findings: [{ rule: "", severity: "warning", message: `[workers] the ${kind} ${url} runs without mpnet: its fetch, XHR and WebSocket calls are not checked (${e && e.message || e})`, fix: "allow blob: in the page's worker-src (or script-src) Content-Security-Policy while previewing" }],
+      __proto__: null, id, api: "request", method: "", url, frame: rt.frame, startedAt: DateNow(), state: "done", verdict: "warn", rule: "",
+      errMsg: "", proceeded: true, findings: list({ __proto__: null, rule: "", severity: "warning", message: `[workers] the ${kind} ${url} runs without mpnet: its fetch, XHR and WebSocket calls are not checked (${e && e.message || e})`, fix: "allow blob: in the page's worker-src (or script-src) Content-Security-Policy while previewing" }),
       queuedMs: 0, durationMs: 0, status: 0, mode: rt.mode, unchecked: true,
     });
   }
@@ -73,8 +90,8 @@ export function installWorkers(rt, native) {
   // their own, which a blob: bootstrap would change).
   function resolve(scriptURL) {
     try {
-      const u = new URL(String(scriptURL), native.baseURI());
-      return /^(https?|blob):$/.test(u.protocol) ? u.href : "";
+      const u = new SafeURL(SafeString(scriptURL), native.baseURI());
+      return RegExpTest(/^(https?|blob):$/, URLProtocol(u)) ? URLHref(u) : "";
     } catch (e) {
       return "";
     }
@@ -83,24 +100,24 @@ export function installWorkers(rt, native) {
   function Worker(scriptURL, options) {
     if (!new.target) throw new TypeError("Failed to construct 'Worker': Please use the 'new' operator, this DOM object constructor cannot be called as a function.");
     const url = resolve(scriptURL);
-    if (!url) return Reflect.construct(NativeWorker, [scriptURL, options], new.target);
+    if (!url) return ReflectConstruct(NativeWorker, list(scriptURL, options), new.target);
     const type = options && options.type === "module" ? "module" : "classic";
-    const tag = crypto.randomUUID();
+    const tag = uuid();
     const urls = bootstrap(url, type, tag);
     let w;
     try {
-      w = Reflect.construct(NativeWorker, [urls[0], options], new.target);
+      w = ReflectConstruct(NativeWorker, list(urls[0], options), new.target);
     } catch (e) {
-      for (const u of urls) revokeURL(u);
-      const plain = Reflect.construct(NativeWorker, [scriptURL, options], new.target);
+      for (let i = 0; i < urls.length; i++) revokeURL(urls[i]);
+      const plain = ReflectConstruct(NativeWorker, list(scriptURL, options), new.target);
       unchecked(url, "worker", e);
       return plain;
     }
     register(tag, url, urls, type === "module" ? "module worker" : "worker");
     // A terminated worker's calls end with it: their places in the pool go.
     const terminate = w.terminate;
-    Object.defineProperty(w, "terminate", {
-      value: function () { gone(tag); return terminate.call(this); }, writable: true, configurable: true,
+    ObjectDefineProperty(w, "terminate", {
+      __proto__: null, value: function () { gone(tag); return FunctionPrototypeCall(terminate, this); }, writable: true, configurable: true,
     });
     return w;
   }
@@ -108,28 +125,28 @@ export function installWorkers(rt, native) {
   function SharedWorker(scriptURL, options) {
     if (!new.target) throw new TypeError("Failed to construct 'SharedWorker': Please use the 'new' operator, this DOM object constructor cannot be called as a function.");
     const url = resolve(scriptURL);
-    if (!url) return Reflect.construct(NativeShared, [scriptURL, options], new.target);
+    if (!url) return ReflectConstruct(NativeShared, list(scriptURL, options), new.target);
     const name = typeof options === "string" ? options : (options && options.name) || "";
     const type = options && typeof options === "object" && options.type === "module" ? "module" : "classic";
     const key = `${url}|${name}|${type}`;
     let s = shared.get(key);
     if (!s) {
-      const tag = crypto.randomUUID();
-      s = { tag, urls: bootstrap(url, type, tag) };
+      const tag = uuid();
+      s = { __proto__: null, tag, urls: bootstrap(url, type, tag) };
     }
     let w;
     try {
-      w = Reflect.construct(NativeShared, [s.urls[0], options], new.target);
+      w = ReflectConstruct(NativeShared, list(s.urls[0], options), new.target);
     } catch (e) {
-      if (!shared.has(key)) for (const u of s.urls) revokeURL(u);
-      const plain = Reflect.construct(NativeShared, [scriptURL, options], new.target);
+      if (!shared.has(key)) for (let i = 0; i < s.urls.length; i++) revokeURL(s.urls[i]);
+      const plain = ReflectConstruct(NativeShared, list(scriptURL, options), new.target);
       unchecked(url, "shared worker", e);
       return plain;
     }
     if (!shared.has(key)) {
       // The blob: URLs stay: the same frame reaches this instance through them.
       shared.set(key, s);
-      register(s.tag, url, [], "shared worker");
+      register(s.tag, url, list(), "shared worker");
     }
     return w;
   }
@@ -139,10 +156,10 @@ export function installWorkers(rt, native) {
     const w = workers.get(tag);
     if (!w) return;
     workers.delete(tag);
-    for (const c of w.calls.values()) {
+    w.calls.forEach((c) => {
       rt.abort(c);
-      rt.finish(c, { status: c.record.status });
-    }
+      rt.finish(c, { __proto__: null, status: c.record.status });
+    });
   }
 
   // onClient carries out what a worker's client asks (worker/client.js).
@@ -150,34 +167,38 @@ export function installWorkers(rt, native) {
     if (!m || typeof m.w !== "string") return;
     const w = workers.get(m.w);
     if (!w) return;
-    const c = Number.isInteger(m.id) ? w.calls.get(m.id) : undefined;
+    const c = NumberIsInteger(m.id) ? w.calls.get(m.id) : undefined;
     switch (m.t) {
       case "hello":
-        for (const u of w.urls) revokeURL(u);
-        w.urls = [];
-        post(m.w, { t: "state", mode: rt.mode, enforce: rt.active() && rt.mode === "enforce" });
+        for (let i = 0; i < w.urls.length; i++) revokeURL(w.urls[i]);
+        w.urls = list();
+        post(m.w, { __proto__: null, t: "state", mode: rt.mode, enforce: rt.active() && rt.mode === "enforce" });
         break;
       case "open": {
         const f = m.facts;
-        if (!f || typeof f !== "object" || typeof f.url !== "string" || !Number.isInteger(m.id)) return;
+        if (!f || typeof f !== "object" || typeof f.url !== "string" || !NumberIsInteger(m.id)) return;
         const str = (v) => (typeof v === "string" ? v : "");
-        const strs = (v) => (Array.isArray(v) ? v.map(String) : []);
+        const strs = (v) => {
+          const out = list();
+          if (ArrayIsArray(v)) for (let i = 0; i < v.length; i++) ArrayPrototypePush(out, SafeString(v[i]));
+          return out;
+        };
         // The transport's facts, rebuilt field by field (R15: the module
         // names the API from them); the origin is this frame's own.
-        rt.open({
-          api: str(f.api), url: f.url, method: str(f.method) || "GET", timeout: Number(f.timeout) || 0, headers: strs(f.headers),
+        PromisePrototypeThen(rt.open({
+          __proto__: null, api: str(f.api), url: f.url, method: str(f.method) || "GET", timeout: SafeNumber(f.timeout) || 0, headers: strs(f.headers),
           transport: str(f.transport), protocols: strs(f.protocols), accept: str(f.accept), body: str(f.body),
           contentType: str(f.contentType), responseType: str(f.responseType), frame: w.label,
-        }, (a) => post(m.w, { t: "act", id: m.id, a })).then((call) => {
+        }, (a) => post(m.w, { __proto__: null, t: "act", id: m.id, a })), (call) => {
           if (workers.get(m.w) === w) w.calls.set(m.id, call);
-        }, (e) => post(m.w, { t: "act", id: m.id, a: { type: "fail", id: m.id, errMsg: String(e && e.message || e) } }));
+        }, (e) => post(m.w, { __proto__: null, t: "act", id: m.id, a: { __proto__: null, type: "fail", id: m.id, errMsg: SafeString(e && e.message || e) } }));
         break;
       }
       case "redirect":
         if (c && typeof m.url === "string") rt.redirect(c, m.url);
         break;
       case "response":
-        if (c) rt.response(c, Number(m.status) || 0);
+        if (c) rt.response(c, SafeNumber(m.status) || 0);
         break;
       case "connected":
         if (c) rt.connected(c);
@@ -185,21 +206,27 @@ export function installWorkers(rt, native) {
       case "finish":
         if (c) {
           w.calls.delete(m.id);
-          rt.finish(c, { status: Number(m.status) || 0 });
+          rt.finish(c, { __proto__: null, status: SafeNumber(m.status) || 0 });
         }
         break;
       case "abort":
         if (c) rt.abort(c);
         break;
       case "body": {
-        const bytes = m.bytes instanceof Uint8Array ? m.bytes : new Uint8Array(0);
-        const reply = (res) => post(m.w, { t: "body", seq: m.seq, bytes: res.bytes });
-        if (!c) reply({ bytes });
-        else Promise.resolve(rt.body(c, String(m.api), String(m.ct || ""), bytes)).then(reply, () => reply({ bytes }));
+        const bytes = m.bytes instanceof SafeUint8Array ? m.bytes : u8(0);
+        const reply = (res) => post(m.w, { __proto__: null, t: "body", seq: m.seq, bytes: res.bytes });
+        if (!c) reply({ __proto__: null, bytes });
+        else {
+          try {
+            when(rt.body(c, SafeString(m.api), SafeString(m.ct || ""), bytes), reply, () => reply({ __proto__: null, bytes }));
+          } catch (e) {
+            reply({ __proto__: null, bytes });
+          }
+        }
         break;
       }
       case "record":
-        if (m.record && typeof m.record === "object" && typeof m.record.id === "string") rt.emit({ ...m.record, frame: w.label });
+        if (m.record && typeof m.record === "object" && typeof m.record.id === "string") rt.emit({ __proto__: null, ...m.record, frame: w.label });
         break;
       case "gone":
         gone(m.w);
@@ -209,16 +236,18 @@ export function installWorkers(rt, native) {
 
   // The mode may change (popup): clients judge synchronous XHR by it.
   rt.onState = () => {
-    if (channel && workers.size) channel.postMessage({ to: "*", t: "state", mode: rt.mode, enforce: rt.active() && rt.mode === "enforce" });
+    if (channel && workers.size) channelPost(channel, { __proto__: null, to: "*", t: "state", mode: rt.mode, enforce: rt.active() && rt.mode === "enforce" });
   };
 
-  for (const [name, fn, Native] of [["Worker", Worker, NativeWorker], ["SharedWorker", SharedWorker, NativeShared]]) {
-    if (!Native) continue;
+  const wrap = (name, fn, Native) => {
+    if (!Native) return;
     fn.prototype = Native.prototype;
-    Object.setPrototypeOf(fn, Native);
-    Object.defineProperty(fn, "name", { value: name });
-    Object.defineProperty(fn, "length", { value: 1 });
+    ObjectSetPrototypeOf(fn, Native);
+    ObjectDefineProperty(fn, "name", { __proto__: null, value: name });
+    ObjectDefineProperty(fn, "length", { __proto__: null, value: 1 });
     fn.toString = () => `function ${name}() { [native code] }`;
     globalThis[name] = fn;
-  }
+  };
+  wrap("Worker", Worker, NativeWorker);
+  wrap("SharedWorker", SharedWorker, NativeShared);
 }

@@ -6,257 +6,321 @@
 // the client's timeout, which keeps errMsg in mpnetErrMsg).
 
 import { bodyKind, namedAPI, reasonOf, isNetworkURL } from "./facts.js";
+import {
+  list, SafeWeakMap, PromisePrototypeThen, ArrayPrototypePush, ObjectDefineProperty, ObjectDefineProperties, ObjectSetPrototypeOf,
+  SafeString, SafeNumber, FunctionPrototypeCall, RegExpTest, StringPrototypeToLowerCase, StringPrototypeToUpperCase,
+  StringPrototypeIndexOf, StringPrototypeSlice, uncurryThis, JSONParse, DateNow, MathRandom, MathRound, NumberPrototypeToString,
+  u8, SafeArrayBuffer, SafeTextDecoder, TextDecoderPrototypeDecode, ObjectGetOwnPropertyDescriptor,
+} from "./intrinsics.js";
 
-const EVENTS = ["readystatechange", "loadstart", "progress", "abort", "error", "load", "timeout", "loadend"];
+const EVENTS = list("readystatechange", "loadstart", "progress", "abort", "error", "load", "timeout", "loadend");
+const UPLOAD_EVENTS = list("loadstart", "progress", "abort", "error", "load", "timeout", "loadend");
+import { listen, unlisten, dispatch, SafeEventTarget, SafeEvent, SafeDOMException, stateTable } from "./wrappers.js";
+
+const SafeProgressEvent = ProgressEvent;
+const SafeURL = URL;
+const URLHref = uncurryThis(ObjectGetOwnPropertyDescriptor(URL.prototype, "href").get);
 
 export function installXHR(rt, native, CallError) {
   const NativeXHR = native.XMLHttpRequest;
+  const N = NativeXHR.prototype;
+  // (responseXML is not there in workers, whose client installs this too.)
+  const xhrGet = (name) => {
+    const d = ObjectGetOwnPropertyDescriptor(N, name);
+    return d ? uncurryThis(d.get) : () => null;
+  };
+  const xhrSet = (name) => uncurryThis(ObjectGetOwnPropertyDescriptor(N, name).set);
+  const XOpen = uncurryThis(N.open), XSend = uncurryThis(N.send), XAbort = uncurryThis(N.abort);
+  const XSetRequestHeader = uncurryThis(N.setRequestHeader), XOverrideMimeType = uncurryThis(N.overrideMimeType);
+  const XGetResponseHeader = uncurryThis(N.getResponseHeader), XGetAllResponseHeaders = uncurryThis(N.getAllResponseHeaders);
+  const XReadyState = xhrGet("readyState"), XStatus = xhrGet("status"), XStatusText = xhrGet("statusText");
+  const XResponseURL = xhrGet("responseURL"), XResponse = xhrGet("response"), XResponseText = xhrGet("responseText");
+  const XResponseXML = xhrGet("responseXML"), XUpload = xhrGet("upload");
+  const XSetResponseType = xhrSet("responseType"), XSetTimeout = xhrSet("timeout"), XSetWithCredentials = xhrSet("withCredentials");
+  const XSetOnReadyStateChange = xhrSet("onreadystatechange");
+  const progressGet = (name) => uncurryThis(ObjectGetOwnPropertyDescriptor(ProgressEvent.prototype, name).get);
+  const PLoaded = progressGet("loaded"), PTotal = progressGet("total"), PLengthComputable = progressGet("lengthComputable");
+  const progress = (e) => ({ __proto__: null, loaded: PLoaded(e), total: PTotal(e), lengthComputable: PLengthComputable(e) });
 
-  class UploadTarget {
-    constructor() { this._et = new EventTarget(); for (const t of EVENTS) if (t !== "readystatechange") this["on" + t] = null; }
-    addEventListener(...a) { this._et.addEventListener(...a); }
-    removeEventListener(...a) { this._et.removeEventListener(...a); }
-    dispatchEvent(e) { return this._et.dispatchEvent(e); }
-  }
+  // The state of every wrapper (and upload target) lives here, not on the
+  // object the page holds: a page reads or traps nothing of it (a call's
+  // handle would let it start a call the engine queued).
+  const { states, S } = stateTable();
+
+  const UploadTarget = /* page-visible */ class UploadTarget {
+    constructor() {
+      states.set(this, { __proto__: null, et: new SafeEventTarget() });
+      for (let i = 0; i < EVENTS.length; i++) if (EVENTS[i] !== "readystatechange") ObjectDefineProperty(this, "on" + EVENTS[i], { __proto__: null, value: null, writable: true, enumerable: true, configurable: true });
+    }
+    addEventListener(type, fn, opts) { listen(S(this).et, type, fn, opts); }
+    removeEventListener(type, fn, opts) { unlisten(S(this).et, type, fn, opts); }
+    dispatchEvent(e) { return dispatch(S(this).et, e); }
+  };
 
   function MpnetXHR() {
     if (!new.target) throw new TypeError("Failed to construct 'XMLHttpRequest': Please use the 'new' operator");
-    this._et = new EventTarget();
-    this._xhr = null;
-    this._method = "GET";
-    this._url = "";
-    this._async = true;
-    this._headers = [];
-    this._state = 0; // our readyState while the native one is not in charge
-    this._status = 0;
-    this._responseType = "";
-    this._timeout = 0;
-    this._withCredentials = false;
-    this._mime = null;
-    this._call = null;
-    this._failed = null;
-    this._response = undefined;
-    this._bodyText = null;
-    this._aborted = false;
-    this._api = ""; // mpnetApi: the API the app's own wrapper names
-    this._raw = false; // not a network call (blob:, data:) or dev-server tooling: the native XHR as is
+    states.set(this, { __proto__: null });
+    S(this).et = new SafeEventTarget();
+    S(this).xhr = null;
+    S(this).method = "GET";
+    S(this).url = "";
+    S(this).async = true;
+    S(this).headers = list();
+    S(this).state = 0; // our readyState while the native one is not in charge
+    S(this).status = 0;
+    S(this).responseType = "";
+    S(this).timeout = 0;
+    S(this).withCredentials = false;
+    S(this).mime = null;
+    S(this).call = null;
+    S(this).failed = null;
+    S(this).response = undefined;
+    S(this).bodyText = null;
+    S(this).aborted = false;
+    S(this).api = ""; // mpnetApi: the API the app's own wrapper names
+    S(this).raw = false; // not a network call (blob:, data:) or dev-server tooling: the native XHR as is
     // Own data properties: the native prototype's accessors would throw
     // "Illegal invocation" on this object.
-    Object.defineProperty(this, "upload", { value: new UploadTarget(), enumerable: true });
-    for (const t of EVENTS) Object.defineProperty(this, "on" + t, { value: null, writable: true, enumerable: true });
+    ObjectDefineProperty(this, "upload", { __proto__: null, value: new UploadTarget(), enumerable: true });
+    for (let i = 0; i < EVENTS.length; i++) ObjectDefineProperty(this, "on" + EVENTS[i], { __proto__: null, value: null, writable: true, enumerable: true });
   }
-  Object.setPrototypeOf(MpnetXHR.prototype, NativeXHR.prototype);
-  Object.setPrototypeOf(MpnetXHR, NativeXHR);
+  ObjectSetPrototypeOf(MpnetXHR.prototype, NativeXHR.prototype);
+  ObjectSetPrototypeOf(MpnetXHR, NativeXHR);
   const P = MpnetXHR.prototype;
 
-  P.addEventListener = function (...a) { this._et.addEventListener(...a); };
-  P.removeEventListener = function (...a) { this._et.removeEventListener(...a); };
-  P.dispatchEvent = function (e) { return this._et.dispatchEvent(e); };
+  P.addEventListener = function (type, fn, opts) { listen(S(this).et, type, fn, opts); };
+  P.removeEventListener = function (type, fn, opts) { unlisten(S(this).et, type, fn, opts); };
+  P.dispatchEvent = function (e) { return dispatch(S(this).et, e); };
 
   // fire dispatches a fresh event whose target is the wrapper, and calls
   // on<type>; extra holds properties for the event (a refusal's errMsg).
-  function fire(target, type, init, Ctor = ProgressEvent, extra = null) {
+  function fire(target, type, init, Ctor = SafeProgressEvent, extra = null) {
     const ev = new Ctor(type, init);
-    if (extra) for (const k in extra) Object.defineProperty(ev, k, { value: extra[k], enumerable: true });
-    Object.defineProperty(ev, "target", { value: target });
-    Object.defineProperty(ev, "currentTarget", { value: target });
+    if (extra) {
+      ObjectDefineProperty(ev, "errMsg", { __proto__: null, value: extra.errMsg, enumerable: true });
+      ObjectDefineProperty(ev, "message", { __proto__: null, value: extra.message, enumerable: true });
+    }
+    ObjectDefineProperty(ev, "target", { __proto__: null, value: target });
+    ObjectDefineProperty(ev, "currentTarget", { __proto__: null, value: target });
     const h = target["on" + type];
-    target.dispatchEvent(ev);
-    if (typeof h === "function") h.call(target, ev);
+    dispatch(S(target).et, ev);
+    if (typeof h === "function") FunctionPrototypeCall(h, target, ev);
   }
 
   P.open = function (method, url, async = true, user, password) {
-    const abs = new URL(String(url), native.baseURI()).href; // throws SyntaxError like the native one
-    this._method = String(method).toUpperCase();
-    this._url = abs;
-    this._async = async !== false;
-    this._user = user;
-    this._password = password;
-    this._headers = [];
-    this._failed = null;
-    this._aborted = false;
-    this._response = undefined;
-    this._bodyText = null;
-    this._decoding = null;
-    this._xhr = null;
-    this._call = null;
-    this._raw = false;
-    this._state = 1;
-    fire(this, "readystatechange", {}, Event);
+    const abs = URLHref(new SafeURL(SafeString(url), native.baseURI())); // throws SyntaxError like the native one
+    S(this).method = StringPrototypeToUpperCase(SafeString(method));
+    S(this).url = abs;
+    S(this).async = async !== false;
+    S(this).user = user;
+    S(this).password = password;
+    S(this).headers = list();
+    S(this).failed = null;
+    S(this).aborted = false;
+    S(this).response = undefined;
+    S(this).bodyText = null;
+    S(this).decoding = null;
+    S(this).xhr = null;
+    S(this).call = null;
+    S(this).raw = false;
+    S(this).state = 1;
+    fire(this, "readystatechange", { __proto__: null }, SafeEvent);
   };
 
   P.setRequestHeader = function (name, value) {
-    if (this._state !== 1) throw new DOMException("Failed to execute 'setRequestHeader' on 'XMLHttpRequest': The object's state must be OPENED.", "InvalidStateError");
-    this._headers.push([String(name), String(value)]);
+    if (S(this).state !== 1) throw new SafeDOMException("Failed to execute 'setRequestHeader' on 'XMLHttpRequest': The object's state must be OPENED.", "InvalidStateError");
+    ArrayPrototypePush(S(this).headers, list(SafeString(name), SafeString(value)));
   };
 
   // header returns the value the code set for a header ("" when none).
   function header(self, name) {
-    const vals = self._headers.filter((h) => h[0].toLowerCase() === name).map((h) => h[1]);
-    return vals.join(", ");
+    const hs = S(self).headers;
+    let out = "";
+    for (let i = 0; i < hs.length; i++) if (StringPrototypeToLowerCase(hs[i][0]) === name) out += (out ? ", " : "") + hs[i][1];
+    return out;
+  }
+
+  // names lists the header names the code set.
+  function names(self) {
+    const hs = S(self).headers;
+    const out = list();
+    for (let i = 0; i < hs.length; i++) ArrayPrototypePush(out, hs[i][0]);
+    return out;
   }
 
   P.send = function (body = null) {
-    if (this._state !== 1) throw new DOMException("Failed to execute 'send' on 'XMLHttpRequest': The object's state must be OPENED.", "InvalidStateError");
+    if (S(this).state !== 1) throw new SafeDOMException("Failed to execute 'send' on 'XMLHttpRequest': The object's state must be OPENED.", "InvalidStateError");
     // blob:, data: and the like are the page's own reads (Taro.uploadFile
     // reads the chosen file back from its blob: URL), not network calls.
-    if (!isNetworkURL(this._url)) {
-      this._raw = true;
-      if (this._async) fire(this, "loadstart", { loaded: 0, total: 0 });
+    if (!isNetworkURL(S(this).url)) {
+      S(this).raw = true;
+      if (S(this).async) fire(this, "loadstart", { __proto__: null, loaded: 0, total: 0 });
       return startNative(this, body);
     }
-    const names = this._headers.map((h) => h[0]);
-    if (!this._async) return sendSync(this, body, names);
-    fire(this, "loadstart", { loaded: 0, total: 0 });
+    const headerNames = names(this);
+    if (!S(this).async) return sendSync(this, body, headerNames);
+    fire(this, "loadstart", { __proto__: null, loaded: 0, total: 0 });
     const facts = {
-      api: this._api, url: this._url, method: this._method, timeout: this._timeout, headers: names, transport: "xhr",
-      accept: header(this, "accept"), contentType: header(this, "content-type"), body: bodyKind(body), responseType: this._responseType,
+      __proto__: null, api: S(this).api, url: S(this).url, method: S(this).method, timeout: S(this).timeout, headers: headerNames, transport: "xhr",
+      accept: header(this, "accept"), contentType: header(this, "content-type"), body: bodyKind(body), responseType: S(this).responseType,
     };
-    rt.open(facts, (a, call) => {
-      this._call = call;
-      if (this._aborted) return;
+    PromisePrototypeThen(rt.open(facts, (a, call) => {
+      S(this).call = call;
+      if (S(this).aborted) return;
       switch (a.type) {
         case "start":
-          this._raw = !!a.pass;
+          S(this).raw = !!a.pass;
           startNative(this, body);
           break;
         case "block":
         case "fail":
-          this._failed = a;
-          if (this._xhr) { const x = this._xhr; this._xhr = null; x.abort(); }
-          networkError(this, a.errMsg && /:fail timeout$/.test(a.errMsg) ? "timeout" : "error", a);
+          S(this).failed = a;
+          if (S(this).xhr) { const x = S(this).xhr; S(this).xhr = null; XAbort(x); }
+          networkError(this, a.errMsg && RegExpTest(/:fail timeout$/, a.errMsg) ? "timeout" : "error", a);
           break;
       }
-    }).catch((e) => {
+    }), null, (e) => {
       // The module refused the message (e.g. an unknown mpnetApi): a clear error, and a network error for the call.
       console.error("[mpnet] " + (e && e.message || e));
-      networkError(this, "error", { errMsg: "request:fail " + (e && e.message || e) });
+      networkError(this, "error", { __proto__: null, errMsg: "request:fail " + (e && e.message || e) });
     });
   };
 
-  function sendSync(self, body, names) {
+  function sendSync(self, body, headerNames) {
     // Synchronous XHR cannot wait for the engine: it is judged (and blocked
     // in enforce mode) but not pooled, and reported. One made while the
     // module is still loading cannot wait for it either: it fails, with a
     // record, rather than go out unchecked.
     const rec = {
-      id: `sync-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`, api: self._api || "request", method: self._method, url: self._url,
-      frame: rt.frame, startedAt: Date.now(), state: "done", verdict: "ok", rule: "sync", errMsg: "", proceeded: false,
-      queuedMs: 0, durationMs: 0, status: 0, mode: rt.mode, transport: "xhr", tooling: false, findings: [],
+      __proto__: null,
+      id: `sync-${DateNow()}-${StringPrototypeSlice(NumberPrototypeToString(MathRandom(), 36), 2, 6)}`, api: S(self).api || "request", method: S(self).method, url: S(self).url,
+      frame: rt.frame, startedAt: DateNow(), state: "done", verdict: "ok", rule: "sync", errMsg: "", proceeded: false,
+      queuedMs: 0, durationMs: 0, status: 0, mode: rt.mode, transport: "xhr", tooling: false, findings: list(),
     };
     const refuse = (errMsg) => {
-      self._failed = { errMsg, rule: rec.rule };
-      self._state = 4;
-      throw new DOMException(`Failed to execute 'send' on 'XMLHttpRequest': ${errMsg}`, "NetworkError");
+      S(self).failed = { __proto__: null, errMsg, rule: rec.rule };
+      S(self).state = 4;
+      throw new SafeDOMException(`Failed to execute 'send' on 'XMLHttpRequest': ${errMsg}`, "NetworkError");
     };
     const loading = rt.state === "loading";
     if (loading || (rt.state === "ready" && rt.active() && rt.localPending())) {
       // (While the in-page module is on its way, the engine runs in the
       // extension, which answers only asynchronously.)
       const what = loading ? "mpnet's checks were still loading" : "mpnet's in-page module was still on its way (until then its checks run in the extension, which cannot answer a synchronous call)";
-      Object.assign(rec, { state: "failed", verdict: "fail", errMsg: `${rec.api}:fail mpnet is still loading` });
-      rec.findings.push({ rule: "sync", severity: "error", message: `[sync] a synchronous XMLHttpRequest was made ${Math.round(rt.now() - rt.timings.documentStart)} ms after document start, while ${what}: it cannot wait for them, so it failed rather than go out unchecked`, fix: "use an asynchronous call (wx.request is always asynchronous), or make it after the page has loaded" });
+      rec.state = "failed";
+      rec.verdict = "fail";
+      rec.errMsg = `${rec.api}:fail mpnet is still loading`;
+      ArrayPrototypePush(rec.findings, { __proto__: null, rule: "sync", severity: "error", message: `[sync] a synchronous XMLHttpRequest was made ${MathRound(rt.now() - rt.timings.documentStart)} ms after document start, while ${what}: it cannot wait for them, so it failed rather than go out unchecked`, fix: "use an asynchronous call (wx.request is always asynchronous), or make it after the page has loaded" });
       rt.emit(rec);
       refuse(rec.errMsg);
     }
     if (rt.state === "ready" && rt.active()) {
-      const d = rt.checkSync({ api: rec.api, url: self._url, headers: names });
-      Object.assign(rec, { verdict: d.allowed ? "warn" : "fail", rule: d.rule || "sync", errMsg: d.errMsg, proceeded: d.proceed });
-      rec.findings.push({ rule: d.rule || "", severity: d.allowed ? "warning" : "error", message: (d.message ? d.message + " " : "") + "[sync] synchronous XMLHttpRequest: the client has no synchronous request; mpnet judged it without queueing or timeouts", fix: "use an asynchronous call (wx.request is always asynchronous)" });
+      const d = rt.checkSync({ __proto__: null, api: rec.api, url: S(self).url, headers: headerNames });
+      rec.verdict = d.allowed ? "warn" : "fail";
+      rec.rule = d.rule || "sync";
+      rec.errMsg = d.errMsg;
+      rec.proceeded = d.proceed;
+      ArrayPrototypePush(rec.findings, { __proto__: null, rule: d.rule || "", severity: d.allowed ? "warning" : "error", message: (d.message ? d.message + " " : "") + "[sync] synchronous XMLHttpRequest: the client has no synchronous request; mpnet judged it without queueing or timeouts", fix: "use an asynchronous call (wx.request is always asynchronous)" });
       rt.emit(rec);
       if (!d.allowed && !d.proceed) refuse(d.errMsg);
     } else {
       // Checks are off (the module failed to load, or the popup turned them off): say so.
       rec.state = "done";
-      if (rt.state === "failed") rec.findings.push({ rule: "", severity: "error", message: "checks are OFF: " + rt.error });
+      if (rt.state === "failed") ArrayPrototypePush(rec.findings, { __proto__: null, rule: "", severity: "error", message: "checks are OFF: " + rt.error });
       rt.emit(rec);
     }
     const x = new NativeXHR();
-    self._xhr = x;
-    x.open(self._method, self._url, false, self._user, self._password);
-    for (const [k, v] of self._headers) x.setRequestHeader(k, v);
-    x.send(body);
+    S(self).xhr = x;
+    XOpen(x, S(self).method, S(self).url, false, S(self).user, S(self).password);
+    const hs = S(self).headers;
+    for (let i = 0; i < hs.length; i++) XSetRequestHeader(x, hs[i][0], hs[i][1]);
+    XSend(x, body);
   }
 
   function startNative(self, body) {
     const x = new NativeXHR();
-    self._xhr = x;
-    x.open(self._method, self._url, self._async, self._user, self._password);
-    for (const [k, v] of self._headers) {
-      try { x.setRequestHeader(k, v); } catch (e) { /* forbidden header: the browser drops it, like the client */ }
+    S(self).xhr = x;
+    XOpen(x, S(self).method, S(self).url, S(self).async, S(self).user, S(self).password);
+    const hs = S(self).headers;
+    for (let i = 0; i < hs.length; i++) {
+      try { XSetRequestHeader(x, hs[i][0], hs[i][1]); } catch (e) { /* forbidden header: the browser drops it, like the client */ }
     }
-    x.withCredentials = self._withCredentials;
-    if (self._mime) x.overrideMimeType(self._mime);
+    XSetWithCredentials(x, S(self).withCredentials);
+    if (S(self).mime) XOverrideMimeType(x, S(self).mime);
     // Text responses are read as bytes so R10 can rewrite them (not for
     // the page's own reads and dev-server tooling, which run as they are).
-    self._textual = !self._raw && (self._responseType === "" || self._responseType === "text" || self._responseType === "json");
-    if (self._async) x.responseType = self._textual ? "arraybuffer" : self._responseType;
-    if (self._timeout && self._raw && self._async) x.timeout = self._timeout;
+    S(self).textual = !S(self).raw && (S(self).responseType === "" || S(self).responseType === "text" || S(self).responseType === "json");
+    if (S(self).async) XSetResponseType(x, S(self).textual ? "arraybuffer" : S(self).responseType);
+    if (S(self).timeout && S(self).raw && S(self).async) XSetTimeout(x, S(self).timeout);
     let sawHeaders = false;
-    x.onreadystatechange = () => {
-      if (self._xhr !== x) return;
-      if (x.readyState >= 2 && !sawHeaders && self._call) {
+    XSetOnReadyStateChange(x, () => {
+      if (S(self).xhr !== x) return;
+      const state = XReadyState(x);
+      if (state >= 2 && !sawHeaders && S(self).call) {
         sawHeaders = true;
         // R14: the browser followed the redirects; the URL the call ended
         // at is judged before the app sees the response.
-        if (x.responseURL && redirected(self._url, x.responseURL)) {
-          rt.redirect(self._call, x.responseURL);
-          if (self._xhr !== x) return; // refused: the call failed
+        const final = XResponseURL(x);
+        if (final && redirected(S(self).url, final)) {
+          rt.redirect(S(self).call, final);
+          if (S(self).xhr !== x) return; // refused: the call failed
         }
-        rt.response(self._call, x.status);
+        rt.response(S(self).call, XStatus(x));
       }
-      if (x.readyState === 4 && x.status !== 0 && self._textual) decode(self, x);
-      if (x.readyState === 4) self._state = 4;
-      afterBody(self, () => fire(self, "readystatechange", {}, Event));
-    };
-    for (const t of ["progress", "load"]) {
-      x.addEventListener(t, (e) => { if (self._xhr === x) afterBody(self, () => fire(self, t, { loaded: e.loaded, total: e.total, lengthComputable: e.lengthComputable })); });
-    }
-    x.addEventListener("loadend", (e) => {
-      if (self._xhr !== x) return;
+      if (state === 4 && XStatus(x) !== 0 && S(self).textual) decode(self, x);
+      if (state === 4) S(self).state = 4;
+      afterBody(self, () => fire(self, "readystatechange", { __proto__: null }, SafeEvent));
+    });
+    listen(x, "progress", (e) => { if (S(self).xhr === x) afterBody(self, () => fire(self, "progress", progress(e))); });
+    listen(x, "load", (e) => { if (S(self).xhr === x) afterBody(self, () => fire(self, "load", progress(e))); });
+    listen(x, "loadend", (e) => {
+      if (S(self).xhr !== x) return;
       afterBody(self, () => {
-        if (self._call) rt.finish(self._call, { status: x.status });
-        fire(self, "loadend", { loaded: e.loaded, total: e.total, lengthComputable: e.lengthComputable });
+        if (S(self).call) rt.finish(S(self).call, { __proto__: null, status: XStatus(x) });
+        fire(self, "loadend", progress(e));
       });
     });
-    x.addEventListener("error", () => { if (self._xhr === x) fire(self, "error", {}); });
-    x.addEventListener("abort", () => { if (self._xhr === x) fire(self, "abort", {}); });
-    x.addEventListener("timeout", () => { if (self._xhr === x) fire(self, "timeout", {}); });
-    for (const t of ["loadstart", "progress", "abort", "error", "load", "timeout", "loadend"]) {
-      x.upload.addEventListener(t, (e) => fire(self.upload, t, { loaded: e.loaded, total: e.total, lengthComputable: e.lengthComputable }));
+    listen(x, "error", () => { if (S(self).xhr === x) fire(self, "error", { __proto__: null }); });
+    listen(x, "abort", () => { if (S(self).xhr === x) fire(self, "abort", { __proto__: null }); });
+    listen(x, "timeout", () => { if (S(self).xhr === x) fire(self, "timeout", { __proto__: null }); });
+    const upload = XUpload(x);
+    for (let i = 0; i < UPLOAD_EVENTS.length; i++) {
+      const t = UPLOAD_EVENTS[i];
+      listen(upload, t, (e) => fire(self.upload, t, progress(e)));
     }
-    x.send(body);
+    XSend(x, body);
   }
 
   // redirected reports whether an XHR ended at another URL than it asked
   // for (responseURL has no fragment and no credentials).
   function redirected(asked, got) {
-    if (got === asked.split("#")[0]) return false;
+    const hash = StringPrototypeIndexOf(asked, "#");
+    if (got === (hash >= 0 ? StringPrototypeSlice(asked, 0, hash) : asked)) return false;
     try {
-      const u = new URL(asked);
+      const u = new SafeURL(asked);
       u.hash = "";
       u.username = "";
       u.password = "";
-      return u.href !== got;
+      return URLHref(u) !== got;
     } catch (e) {
       return true;
     }
   }
 
   function decode(self, x) {
-    const bytes = new Uint8Array(x.response || new ArrayBuffer(0));
-    const ct = x.getResponseHeader("content-type") || "";
-    const done = ({ bytes: out }) => { self._bodyText = new TextDecoder("utf-8").decode(out); };
-    const r = rt.body(self._call, self._call.record.api, ct, bytes);
+    const bytes = u8(XResponse(x) || new SafeArrayBuffer(0));
+    const ct = XGetResponseHeader(x, "content-type") || "";
+    const done = ({ bytes: out }) => { S(self).bodyText = TextDecoderPrototypeDecode(new SafeTextDecoder("utf-8"), out); };
+    const r = rt.body(S(self).call, S(self).call.record.api, ct, bytes);
     // With the module in the extension (strict CSP) the answer comes later:
     // the last events wait for it (afterBody).
-    if (r && typeof r.then === "function") self._decoding = r.then(done);
+    if (r && typeof r.then === "function") S(self).decoding = PromisePrototypeThen(r, done);
     else done(r);
   }
 
   // afterBody runs fn once the response body has been through R10.
   function afterBody(self, fn) {
-    if (self._decoding) self._decoding.then(fn);
+    if (S(self).decoding) PromisePrototypeThen(S(self).decoding, fn);
     else fn();
   }
 
@@ -266,92 +330,98 @@ export function installXHR(rt, native, CallError) {
   // axios put in their own errors; frameworks that drop it read
   // rt.failing while these events are dispatched (frameworks.js).
   function networkError(self, kind, a) {
-    self._state = 4;
-    self._status = 0;
-    const extra = a && a.errMsg ? { errMsg: a.errMsg, message: reasonOf(a.errMsg) } : null;
+    S(self).state = 4;
+    S(self).status = 0;
+    const extra = a && a.errMsg ? { __proto__: null, errMsg: a.errMsg, message: reasonOf(a.errMsg) } : null;
     const was = rt.failing;
-    rt.failing = extra && { errMsg: a.errMsg, api: self._call ? self._call.record.api : "request" };
+    rt.failing = extra && { __proto__: null, errMsg: a.errMsg, api: S(self).call ? S(self).call.record.api : "request" };
     try {
-      fire(self, "readystatechange", {}, Event);
-      fire(self, kind, {}, ProgressEvent, extra);
-      fire(self, "loadend", {});
+      fire(self, "readystatechange", { __proto__: null }, SafeEvent);
+      fire(self, kind, { __proto__: null }, SafeProgressEvent, extra);
+      fire(self, "loadend", { __proto__: null });
     } finally {
       rt.failing = was;
     }
   }
 
   P.abort = function () {
-    this._aborted = true;
-    if (this._call) {
-      rt.abort(this._call);
-      rt.finish(this._call, { status: 0 });
+    S(this).aborted = true;
+    if (S(this).call) {
+      rt.abort(S(this).call);
+      rt.finish(S(this).call, { __proto__: null, status: 0 });
     }
-    if (this._xhr) { const x = this._xhr; this._xhr = null; x.abort(); }
-    if (this._state === 1 || this._state === 2 || this._state === 3) {
-      this._state = 4;
-      fire(this, "readystatechange", {}, Event);
-      fire(this, "abort", {});
-      fire(this, "loadend", {});
+    if (S(this).xhr) { const x = S(this).xhr; S(this).xhr = null; XAbort(x); }
+    if (S(this).state === 1 || S(this).state === 2 || S(this).state === 3) {
+      S(this).state = 4;
+      fire(this, "readystatechange", { __proto__: null }, SafeEvent);
+      fire(this, "abort", { __proto__: null });
+      fire(this, "loadend", { __proto__: null });
     }
-    this._state = 0;
+    S(this).state = 0;
   };
 
-  P.getResponseHeader = function (name) { return this._xhr && !this._failed ? this._xhr.getResponseHeader(name) : null; };
-  P.getAllResponseHeaders = function () { return this._xhr && !this._failed ? this._xhr.getAllResponseHeaders() : ""; };
-  P.overrideMimeType = function (m) { this._mime = m; };
+  P.getResponseHeader = function (name) { return S(this).xhr && !S(this).failed ? XGetResponseHeader(S(this).xhr, name) : null; };
+  P.getAllResponseHeaders = function () { return S(this).xhr && !S(this).failed ? XGetAllResponseHeaders(S(this).xhr) : ""; };
+  P.overrideMimeType = function (m) { S(this).mime = m; };
 
   const props = {
-    readyState: { get() { return this._xhr && !this._failed ? this._xhr.readyState : this._state; } },
-    status: { get() { return this._xhr && !this._failed ? this._xhr.status : 0; } },
-    statusText: { get() { return this._xhr && !this._failed ? this._xhr.statusText : ""; } },
-    responseURL: { get() { return this._xhr && !this._failed ? this._xhr.responseURL : ""; } },
+    __proto__: null,
+    readyState: { __proto__: null, get() { return S(this).xhr && !S(this).failed ? XReadyState(S(this).xhr) : S(this).state; } },
+    status: { __proto__: null, get() { return S(this).xhr && !S(this).failed ? XStatus(S(this).xhr) : 0; } },
+    statusText: { __proto__: null, get() { return S(this).xhr && !S(this).failed ? XStatusText(S(this).xhr) : ""; } },
+    responseURL: { __proto__: null, get() { return S(this).xhr && !S(this).failed ? XResponseURL(S(this).xhr) : ""; } },
     responseType: {
-      get() { return this._responseType; },
-      set(v) { this._responseType = String(v); },
+      __proto__: null,
+      get() { return S(this).responseType; },
+      set(v) { S(this).responseType = SafeString(v); },
     },
     responseText: {
+      __proto__: null,
       get() {
-        if (this._responseType !== "" && this._responseType !== "text") {
-          throw new DOMException("Failed to read the 'responseText' property from 'XMLHttpRequest': The value is only accessible if the object's 'responseType' is '' or 'text'.", "InvalidStateError");
+        if (S(this).responseType !== "" && S(this).responseType !== "text") {
+          throw new SafeDOMException("Failed to read the 'responseText' property from 'XMLHttpRequest': The value is only accessible if the object's 'responseType' is '' or 'text'.", "InvalidStateError");
         }
-        if (this._bodyText !== null) return this._bodyText;
-        if (this._xhr && !this._failed && !this._textual) return this._xhr.responseText;
+        if (S(this).bodyText !== null) return S(this).bodyText;
+        if (S(this).xhr && !S(this).failed && !S(this).textual) return XResponseText(S(this).xhr);
         return "";
       },
     },
     response: {
+      __proto__: null,
       get() {
-        if (!this._xhr || this._failed) return this._responseType === "" || this._responseType === "text" ? "" : null;
-        if (!this._textual) return this._xhr.response;
-        if (this._bodyText === null) return this._responseType === "json" ? null : "";
-        if (this._responseType === "json") {
-          try { return JSON.parse(this._bodyText); } catch (e) { return null; }
+        if (!S(this).xhr || S(this).failed) return S(this).responseType === "" || S(this).responseType === "text" ? "" : null;
+        if (!S(this).textual) return XResponse(S(this).xhr);
+        if (S(this).bodyText === null) return S(this).responseType === "json" ? null : "";
+        if (S(this).responseType === "json") {
+          try { return JSONParse(S(this).bodyText); } catch (e) { return null; }
         }
-        return this._bodyText;
+        return S(this).bodyText;
       },
     },
-    responseXML: { get() { return this._xhr && !this._failed && !this._textual ? this._xhr.responseXML : null; } },
+    responseXML: { __proto__: null, get() { return S(this).xhr && !S(this).failed && !S(this).textual ? XResponseXML(S(this).xhr) : null; } },
     timeout: {
-      get() { return this._timeout; },
-      set(v) { this._timeout = Number(v) || 0; },
+      __proto__: null,
+      get() { return S(this).timeout; },
+      set(v) { S(this).timeout = SafeNumber(v) || 0; },
     },
     withCredentials: {
-      get() { return this._withCredentials; },
-      set(v) { this._withCredentials = !!v; },
+      __proto__: null,
+      get() { return S(this).withCredentials; },
+      set(v) { S(this).withCredentials = !!v; },
     },
     // The client's errMsg when the call was blocked or failed (mpnet extension).
-    mpnetErrMsg: { get() { return this._failed ? this._failed.errMsg : ""; } },
+    mpnetErrMsg: { __proto__: null, get() { return S(this).failed ? S(this).failed.errMsg : ""; } },
     // The API an app's own wrapper names for this call: "request",
     // "uploadFile" or "downloadFile" (mpnet extension; nothing is sent).
     mpnetApi: {
-      get() { return this._api; },
-      set(v) { this._api = namedAPI(v, "xhr.mpnetApi"); },
+      __proto__: null,
+      get() { return S(this).api; },
+      set(v) { S(this).api = namedAPI(v, "xhr.mpnetApi"); },
     },
   };
-  Object.defineProperties(P, props);
-  for (const [k, v] of Object.entries({ UNSENT: 0, OPENED: 1, HEADERS_RECEIVED: 2, LOADING: 3, DONE: 4 })) {
-    Object.defineProperty(MpnetXHR, k, { value: v });
-  }
-  Object.defineProperty(MpnetXHR, "name", { value: "XMLHttpRequest" });
+  ObjectDefineProperties(P, props);
+  const consts = list("UNSENT", "OPENED", "HEADERS_RECEIVED", "LOADING", "DONE");
+  for (let i = 0; i < consts.length; i++) ObjectDefineProperty(MpnetXHR, consts[i], { __proto__: null, value: i });
+  ObjectDefineProperty(MpnetXHR, "name", { __proto__: null, value: "XMLHttpRequest" });
   globalThis.XMLHttpRequest = MpnetXHR;
 }

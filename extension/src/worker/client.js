@@ -25,6 +25,7 @@ export function start(boot) {
     baseURI: () => base,
   };
   keepBase(scope, base, boot.type);
+  native.Request = scope.Request; // taken by fetch.js for relative URLs
 
   const channel = new BroadcastChannel(boot.secret);
   const post = (m) => channel.postMessage({ w: boot.tag, ...m });
