@@ -30,7 +30,8 @@
 
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { execFileSync } from "node:child_process";
 import { READY_PROBE, launchPlain } from "./lib/browser.mjs";
 import { PAGES, taroAppJS, pageFiles, fillPages, pageURL, loadMarks } from "./lib/pageload.mjs";
@@ -130,6 +131,29 @@ async function openTree(harness, files) {
   return stack;
 }
 
+// openPlain: the browser without the extension, with preview and fixture
+// servers of its own (the new tree's), so that no tree's servers serve two
+// browsers: when it loaded its pages from the "new" stack's servers, an A/A
+// run (one commit in both slots) measured the "new" slot 1.29-1.44x slower
+// to its first content script (docs/BENCHMARKS.md).
+async function openPlain(harness, files) {
+  const dir = mkdtempSync(path.join(tmpdir(), "mpnet-bench-plain-servers-"));
+  const fx = await harness.startFixtures(dir);
+  const preview = await harness.startPreview(fx, files);
+  fillPages(files, fx);
+  const browser = await launchPlain(fx);
+  return {
+    fx, preview, browser,
+    newPage: () => browser.newPage(),
+    async close() {
+      await browser.close();
+      await preview.close();
+      await fx.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const harness = {
@@ -144,7 +168,7 @@ async function main() {
     let plain = null;
     try {
       for (const k of TREES) stacks[k] = await openTree(harness[k], pageFiles(taro));
-      plain = await launchPlain(stacks.new.fx);
+      plain = await openPlain(harness.new, pageFiles(taro));
       const tabs = { old: {}, new: {}, plain: {} };
       for (const p of o.pages) {
         for (const k of TREES) {
@@ -153,7 +177,7 @@ async function main() {
           await loadMarks(tabs[k][p], { extension: true });
         }
         tabs.plain[p] = await plain.newPage();
-        await tabs.plain[p].goto(pageURL(stacks.new.preview, p));
+        await tabs.plain[p].goto(pageURL(plain.preview, p));
         await loadMarks(tabs.plain[p], { extension: false });
       }
       for (const p of o.pages) {
@@ -222,9 +246,9 @@ async function stormAB(harness, o, trials, latency) {
       await uncovered.goto(stacks[k].preview.url.replace("//localhost:", "//127.0.0.1:"));
       pages[k] = { covered, uncovered };
     }
-    plainBrowser = await launchPlain(stacks.new.fx);
+    plainBrowser = await openPlain(harness.new, {});
     const plain = await plainBrowser.newPage();
-    await plain.goto(stacks.new.preview.url);
+    await plain.goto(plainBrowser.preview.url);
     for (const k of TREES) for (const v of ["covered", "uncovered"]) await storm(pages[k][v], { n: 200, mode: "batch10", latency });
     await storm(plain, { n: 200, mode: "batch10", latency });
     const own = { old: [], new: [] };
