@@ -9,7 +9,8 @@
 //   meta:<tab>          {origin, doc, preserve, status, off, rejected, next}
 //   rec:<tab>:<n>       one record, n its place in the tab's list (the
 //                       order in which the records first arrived)
-// Each batch the runtime sends is one write of the records it changed,
+// Each batch the runtime sends is one write of the records it changed
+// (batches that come while a write is under way share the next one),
 // each under its own key (a record that changes is written again under the
 // same key); a record evicted to stay within the bounds is one key
 // removed. Nothing is ever written twice for the sake of the layout (an
@@ -42,7 +43,7 @@ export class Store {
   tab(id) {
     let t = this.tabs.get(id);
     if (!t) {
-      t = { id, records: new Map(), sizes: new Map(), places: new Map(), grades: new Map(), bytes: 0, fail: 0, warn: 0, writing: Promise.resolve(), badge: null,
+      t = { id, records: new Map(), sizes: new Map(), places: new Map(), grades: new Map(), bytes: 0, fail: 0, warn: 0, writing: Promise.resolve(), queued: null, badge: null,
         meta: { origin: "", doc: "", preserve: false, status: null, off: "", rejected: 0, next: 0 } };
       this.tabs.set(id, t);
     }
@@ -112,7 +113,17 @@ export class Store {
     const dropped = this.fit(t);
     for (const rid of dropped) delete items[rid.key];
     items[metaKey(id)] = t.meta;
-    this.write(t, () => this.area.set(items));
+    // Batches that arrive while a write is under way join the next write
+    // (one storage write, however many batches came meanwhile).
+    if (t.queued) Object.assign(t.queued, items);
+    else {
+      t.queued = items;
+      this.write(t, () => {
+        const all = t.queued;
+        t.queued = null;
+        return this.area.set(all);
+      });
+    }
     return dropped.map((d) => d.id);
   }
 

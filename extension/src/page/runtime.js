@@ -112,6 +112,10 @@ async function warm(module, configText, url, native) {
 }
 
 const MAX_RESTARTS = 5;
+// Records are sent in batches: FLUSH_MS after the first change, then at
+// most one batch per FLUSH_GAP_MS while changes keep coming.
+const FLUSH_MS = 50;
+const FLUSH_GAP_MS = 250;
 const INIT_TIMEOUT_MS = 10000;
 // The Referer rule (R8) must be in place before calls go out; the round trip
 // takes milliseconds, but a busy or starting service worker can take seconds.
@@ -148,6 +152,7 @@ class Runtime {
     this.hint = ""; // the API a framework's own surface named for the transport it opens now (frameworks.js)
     this.failing = null; // the refused call whose failure events are being dispatched now (frameworks.js)
     this.flushTimer = null;
+    this.lastFlush = -FLUSH_GAP_MS; // when flush() last sent records (native.now())
     this.config = null;
     this.engine = null;
     this.restarts = 0;
@@ -525,6 +530,7 @@ class Runtime {
   flush() {
     this.flushTimer = null;
     if (!this.outbox.size) return;
+    this.lastFlush = native.now();
     const records = list();
     this.outbox.forEach((rec) => { ArrayPrototypePush(records, rec); });
     this.post({ __proto__: null, type: "records", records });
@@ -763,7 +769,14 @@ class Runtime {
     record.url = clip(record.url, 8192);
     record.frame = clip(record.frame, 8192);
     this.outbox.set(record.id, record);
-    if (!this.flushTimer) this.flushTimer = native.setTimeout(() => this.flush(), 50);
+    // A lone call's record leaves FLUSH_MS after its change; while calls
+    // keep coming, batches leave at most every FLUSH_GAP_MS (each batch
+    // costs the page, the bridge, the background and session storage a
+    // message and a write whatever its size: docs/BENCHMARKS.md).
+    if (!this.flushTimer) {
+      const wait = MathMax(FLUSH_MS, this.lastFlush + FLUSH_GAP_MS - native.now());
+      this.flushTimer = native.setTimeout(() => this.flush(), wait);
+    }
     // Listeners get a snapshot; with none, no copy is made.
     // (JSONParse: the page's copy has ordinary objects.)
     if (this.verdictListeners.size > 0) dispatch(this.events, new SafeCustomEvent("verdict", { __proto__: null, detail: JSONParse(stringify(record)) }));
