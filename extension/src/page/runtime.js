@@ -75,8 +75,11 @@ const LOAD_WAIT_MS = 5000;
 const TEST_HOOKS = typeof MPNET_TEST_HOOKS !== "undefined" && MPNET_TEST_HOOKS;
 
 // mayCompile: whether this page may compile WebAssembly at all (a
-// Content-Security-Policy header without 'wasm-unsafe-eval' forbids it), by
-// compiling the smallest module there is, synchronously, at document start.
+// Content-Security-Policy without 'wasm-unsafe-eval' forbids it), by
+// compiling the smallest module there is, synchronously. The runtime asks
+// when it first needs to know (after the page's load, or when a script
+// asks for its status), not at document start: the first WebAssembly
+// compile in a page costs 1-4 ms of its main thread (docs/RATIONALE.md).
 function mayCompile() {
   try {
     new SafeWebAssemblyModule(new SafeUint8Array(list(0, 97, 115, 109, 1, 0, 0, 0)));
@@ -177,11 +180,19 @@ class Runtime {
     // placement: synchronous and cheapest per call); see loadRemote().
     this.remote = null;
     this.local = null; // {state: "asked" | "compiling" | "warming" | "ready" | "done" | "refused", inst}
-    this.mayCompile = mayCompile();
-    if (!this.mayCompile) this.mark("compileRefused");
+    this.compileAllowed = null; // canCompile()'s answer, once asked
   }
 
   now() { return MathRound(native.now()); }
+
+  /** canCompile answers (and remembers) whether this page may compile WebAssembly (mayCompile). */
+  canCompile() {
+    if (this.compileAllowed === null) {
+      this.compileAllowed = mayCompile();
+      if (!this.compileAllowed) this.mark("compileRefused");
+    }
+    return this.compileAllowed;
+  }
 
   /**
    * init is called with the bridge's first message: the port. The bridge
@@ -280,7 +291,7 @@ class Runtime {
    * docs/BENCHMARKS.md).
    */
   askLocal() {
-    if (!this.mayCompile || this.local) return;
+    if (this.local || !this.canCompile()) return;
     this.local = { __proto__: null, state: "asked", inst: null };
     let asked = false;
     const ask = () => {
@@ -876,7 +887,7 @@ class Runtime {
 
   /** switching says the engine runs in the extension for now and the in-page module is on its way. */
   switching() {
-    return this.state !== "failed" && this.mayCompile && !(this.engine && this.engine.placement === "page") && !(this.local && this.local.state === "refused");
+    return this.state !== "failed" && !(this.engine && this.engine.placement === "page") && !(this.local && this.local.state === "refused") && this.canCompile();
   }
 
   /**
