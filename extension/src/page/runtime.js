@@ -25,7 +25,7 @@ import {
   nullProto, list, parse, unproto, stringify, safe, SafeMap, SafeSet, SafePromise, SafePromiseReject, PromisePrototypeThen,
   ArrayPrototypePush, ArrayIsArray, ObjectAssign, JSONParse, MathRound, MathMax, MathFloor, MathRandom, DateNow, SafeString,
   SafeNumber, SafeError, NumberPrototypeToString, StringPrototypeSlice, StringPrototypeIndexOf, StringPrototypeLastIndexOf,
-  RegExpTest, FunctionPrototypeToString, WebAssemblyCompile, WebAssemblyMemoryGetBuffer, ArrayBufferPrototypeGetByteLength,
+  FunctionPrototypeToString, WebAssemblyCompile, WebAssemblyMemoryGetBuffer, ArrayBufferPrototypeGetByteLength,
   uncurryThis, ObjectGetOwnPropertyDescriptor, SafeWebAssemblyModule, SafeUint8Array, SafeArrayBuffer,
 } from "./intrinsics.js";
 
@@ -62,8 +62,6 @@ const dispatch = uncurryThis(EventTarget.prototype.dispatchEvent);
 // at event time): a test plays the browser's part by defining it (headless
 // Chromium never hides a page), and a page can only hide or show itself.
 const visibilityState = (d) => d.visibilityState;
-const URLPrototypeGetHostname = uncurryThis(ObjectGetOwnPropertyDescriptor(URL.prototype, "hostname").get);
-const SafeURL = URL;
 const defineProperty = Object.defineProperty;
 
 // Test builds (the browser tests bundle with MPNET_TEST_HOOKS true) add
@@ -388,24 +386,13 @@ class Runtime {
     });
   }
 
-  /** refererMessage asks the background for the tab's Referer rule (R8), scoped to the configuration's API hosts. */
+  /**
+   * refererMessage asks the background for the tab's Referer rule (R8): the
+   * value and the mode; the background scopes it to the API hosts of the
+   * configuration it holds for this origin.
+   */
   refererMessage() {
-    const hosts = new SafeSet();
-    const d = (this.config && this.config.domains) || { __proto__: null };
-    const lists = list("request", "uploadFile", "downloadFile", "socket");
-    for (let i = 0; i < lists.length; i++) {
-      const entries = d[lists[i]] || list();
-      for (let j = 0; j < entries.length; j++) {
-        try {
-          let h = URLPrototypeGetHostname(new SafeURL(entries[j]));
-          if (h.length && h[h.length - 1] === ".") h = StringPrototypeSlice(h, 0, -1);
-          if (RegExpTest(/^[a-z0-9.-]+$/, h)) hosts.add(h);
-        } catch (e) { /* an invalid entry (C1-C4) allows nothing */ }
-      }
-    }
-    const out = list();
-    hosts.forEach((h) => { if (out.length < 500) ArrayPrototypePush(out, h); });
-    return { __proto__: null, type: "referer", referer: this.referer || "", mode: this.mode, hosts: out };
+    return { __proto__: null, type: "referer", referer: this.referer || "", mode: this.mode };
   }
 
   async configure(files) {
