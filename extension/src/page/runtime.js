@@ -343,22 +343,20 @@ class Runtime {
   }
 
   /**
-   * switchLocal moves the engine into the page: when the remote engine has
-   * no message in flight, its journal (configuration, R12 knowledge, the
-   * events since it was last idle) is replayed into the local instance,
-   * which then holds exactly the same state (the engine is deterministic;
-   * wasm/ABI.md, "Traps"), and the host's instance is let go.
+   * switchLocal moves the engine into the page: the remote engine hands its
+   * state over to the local instance (RemoteEngine.handOver: its journal
+   * replayed, when no message is in flight), which then holds exactly the
+   * same state, and the host's instance is let go. A remote engine that is
+   * not quiet yet calls this again when it is (onQuiet).
    */
   switchLocal() {
     const l = this.local;
     const r = this.remote;
-    // (A journal past its bound has no replay: wait until the engine is idle.)
-    if (!l || l.state !== "ready" || this.engine !== r || !r.quiet() || !r.journal.replay || this.state !== "ready") return;
+    if (!l || l.state !== "ready" || this.engine !== r || this.state !== "ready") return;
     if (TEST_HOOKS && this.holdSwitch) return;
     const inst = l.inst;
     try {
-      const msgs = r.journal.messages();
-      for (let i = 0; i < msgs.length; i++) inst.raw(msgs[i][0], msgs[i][1]);
+      if (!r.handOver((name, text) => inst.raw(name, text))) return;
     } catch (e) {
       l.state = "refused";
       this.compileError = "the in-page module could not take the engine's state over: " + SafeString(e && e.message || e);
@@ -368,7 +366,6 @@ class Runtime {
     l.state = "done";
     l.inst = null;
     this.engine = inst;
-    r.close();
     this.post({ __proto__: null, type: "engineClose" });
     this.mark("switched");
     this.sendStatus();
