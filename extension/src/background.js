@@ -109,8 +109,11 @@ function refused(tabId, error, count) {
 
 // The Referer rule (R8): requests of the preview tab to the configuration's
 // API hosts, initiated by the preview origin, carry the client's fixed
-// Referer. The runtime asks for it once it knows the value; the rule is
-// removed when the tab leaves the preview origin or closes.
+// Referer. The background sets it while answering the top frame's hello
+// when it can, otherwise the runtime asks for it once it knows the value;
+// either way the hosts are the background's own reading of the origin's
+// configuration (apiHosts), never a page's. The rule is removed when the
+// tab leaves the preview origin or closes.
 //
 // A shared worker's requests belong to no tab (DNR sees tab -1): the rule
 // also covers requests outside any tab initiated by the preview origin, to
@@ -168,6 +171,17 @@ async function refererAtHello(tabId, origin, state, files, rule) {
   const want = refererRule(tabId, state.enabled && mode === "enforce" ? res.referer : "", apiHosts(res.config), origin);
   if (sameRule(want, rule)) return ruleReferer(rule);
   return setReferer(tabId, ruleReferer(want), want ? want.condition.requestDomains : [], origin);
+}
+
+// originConfig answers the module's ConfigureResult for the configuration
+// of a page origin (the files hello hands that origin's runtime), from the
+// module host, or, when the host cannot answer, from the background's own
+// instance (the options validator); null when there is none.
+async function originConfig(origin) {
+  const files = await filesFor(origin);
+  if (!files.length) return null;
+  const res = (await hostConfigure(files)) || (await validate(files).catch(() => null));
+  return res && res.ok && res.config ? res : null;
 }
 
 // ------------------------------------------------------------------ R12
@@ -238,12 +252,12 @@ async function tlsVerdict(target) {
 // The agent is asked only about hosts in the configuration of the page's
 // origin (any port, as R2 allows): a page cannot make the extension probe
 // arbitrary hosts and ports through it. The hosts come from the module's
-// answer for the configuration (the module host's, hostConfigure).
+// answer for the configuration (originConfig), as the Referer rule's do.
 const configuredHosts = new Map(); // origin -> Promise<Set<host>>
 
 function hostsOf(origin) {
   if (!configuredHosts.has(origin)) {
-    configuredHosts.set(origin, filesFor(origin).then(hostConfigure).then((res) => new Set(apiHosts(res && res.config))).catch(() => new Set()));
+    configuredHosts.set(origin, originConfig(origin).then((res) => new Set(apiHosts(res && res.config))).catch(() => new Set()));
   }
   return configuredHosts.get(origin);
 }
@@ -443,11 +457,14 @@ async function fromPage(msg, id) {
       return { files, tab: { ...state, mode: state.mode || "" }, referer, r12: !!agent, host };
     }
     case "referer": {
-      // Only the top frame's runtime speaks for the tab's rule, for its own origin.
+      // Only the top frame's runtime speaks for the tab's rule, for its own
+      // origin; the rule's hosts are those of that origin's configuration
+      // as the background reads it, whatever the page would name.
       if (id.frameId !== 0) return { ok: false, error: "only the top frame sets the Referer rule" };
-      const state = await tabState(tabId);
+      const [state, res] = await Promise.all([tabState(tabId), originConfig(id.origin)]);
+      if (!res) return { ok: false, error: "the background could not read this origin's configuration" };
       const mode = state.mode || msg.mode;
-      await setReferer(tabId, state.enabled && mode === "enforce" ? msg.referer : "", msg.hosts, id.origin);
+      await setReferer(tabId, state.enabled && mode === "enforce" ? msg.referer : "", apiHosts(res.config), id.origin);
       return { ok: true };
     }
     case "records": {
@@ -518,7 +535,7 @@ async function fromExtension(msg) {
       for (const k of ["enabled", "mode", "background"]) if (msg[k] !== undefined) patch[k] = msg[k];
       const next = await setTabState(tabId, patch);
       chrome.tabs.sendMessage(tabId, { type: "control", enabled: next.enabled, mode: next.mode || undefined, background: next.background }).catch(() => {});
-      // The runtime asks for the Referer rule again (it knows the value and the hosts).
+      // The runtime asks for the Referer rule again (it knows the value).
       if (!next.enabled || next.mode === "report" || next.mode === "off") await setReferer(tabId, "", [], "");
       return next;
     }

@@ -16,7 +16,7 @@ const VERDICTS = ["ok", "warn", "fail"];
 const SEVERITIES = ["error", "warning", "info"];
 
 /** The bounds (characters, elements) the schemas use. */
-export const LIMITS = { url: 8192, text: 4096, short: 64, findings: 64, records: 500, hosts: 500, problems: 200, batchBytes: 4 << 20 };
+export const LIMITS = { url: 8192, text: 4096, short: 64, findings: 64, records: 500, problems: 200, batchBytes: 4 << 20 };
 
 // Field kinds. Each is a function (value, path) -> cleaned value, throwing
 // SchemaError; `optional` wraps one so that undefined (or null) is left out.
@@ -116,12 +116,6 @@ export const STATUS = obj({
   problems: list(PROBLEM, LIMITS.problems), timings: optional(obj({})),
 });
 
-const HOST = (v, p) => {
-  str(253)(v, p);
-  if (!/^[a-z0-9.-]+$/.test(v) || v.startsWith(".")) fail(p, `not a host name in ASCII lower case: ${JSON.stringify(v).slice(0, 80)}`);
-  return v;
-};
-
 /**
  * What the page runtime may post on its port. The bridge relays "records",
  * "status", "resource", "referer" and "tlsVerdict" to the background (its
@@ -132,14 +126,15 @@ export const FROM_PAGE = {
   status: { status: STATUS },
   resource: { url, kind: short },
   // The Referer rule (R8) for this tab: the value (the client's fixed
-  // format) and the configuration's API hosts it is scoped to.
+  // format) and the mode. The hosts it is scoped to are the background's
+  // reading of the origin's configuration: a page does not name them.
   referer: {
     referer: (v, p) => {
       str(300)(v, p);
       if (v !== "" && !/^https:\/\/appservice\.wx\.com\/[^/\s]{1,64}\/[^/\s]{1,64}\/page-frame\.html$/.test(v)) fail(p, "not the client's Referer (https://appservice.wx.com/{appid}/{version}/page-frame.html)");
       return v;
     },
-    mode: oneOf([...MODES, ""]), hosts: list(HOST, LIMITS.hosts),
+    mode: oneOf([...MODES, ""]),
   },
   // The R12 verdict on one server ("host:port"), which the engine waits for.
   tlsVerdict: {

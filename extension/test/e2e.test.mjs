@@ -227,8 +227,16 @@ test("report mode: violations proceed and are reported", async () => {
   assert.equal(out.last.verdict, "fail");
   assert.equal(out.last.rule, "R2");
   assert.equal(out.last.proceeded, true);
+  const rule = () => popup.evaluate(async (id) => (await chrome.declarativeNetRequest.getSessionRules()).find((r) => r.id === id) || null, tabId);
+  assert.equal(await rule(), null, "report mode sets no Referer");
   await popup.evaluate(async (id) => chrome.runtime.sendMessage({ type: "setTab", tabId: id, mode: "enforce" }), tabId);
   await page.waitForFunction(() => window.mpnet.status().mode === "enforce");
+  // Back in enforce mode the runtime asks for the Referer rule again; the
+  // background scopes it to the configuration's API hosts.
+  await popup.waitForFunction(async (id) => (await chrome.declarativeNetRequest.getSessionRules()).some((r) => r.id === id), tabId, { timeout: 5000 });
+  const r = await rule();
+  assert.equal(r.action.requestHeaders[0].value, REFERER);
+  assert.deepEqual([...r.condition.requestDomains].sort(), ["5xx.mpnet.test", "expired.mpnet.test", "missing-intermediate.mpnet.test", "slow.mpnet.test", "valid.mpnet.test", "wss.mpnet.test"]);
   await popup.close();
 });
 

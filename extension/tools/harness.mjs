@@ -27,30 +27,49 @@ export function chromiumPath() {
 }
 
 /**
- * startHostsim runs dist/hostsim with args and resolves with the first JSON
- * document it prints on stdout, and a function that stops it.
+ * startProcess runs one of the build's programs (dist/NAME, built by
+ * `go run ./build`) with args, and resolves, once it has printed its first
+ * JSON document on stdout (its start-up description: the text up to the
+ * first line end where it parses, one line or indented), with {child, doc,
+ * close}; close stops it (stop(child), by default SIGTERM) and resolves
+ * when it has exited. Rejects if it exits first, with its stderr.
+ * stdin: "pipe" (a program stopped by closing its stdin) or "ignore".
  */
-function startHostsim(args, stop) {
-  const exe = path.join(root, "dist/hostsim");
-  if (!existsSync(exe)) throw new Error("dist/hostsim is missing: run go run ./build first");
-  const child = spawn(exe, args, { stdio: ["pipe", "pipe", "pipe"] });
+export function startProcess(name, args, { stdin = "ignore", stop = (c) => c.kill("SIGTERM") } = {}) {
+  const exe = path.join(root, "dist", name);
+  if (!existsSync(exe)) throw new Error(`dist/${name} is missing: run go run ./build first`);
+  const child = spawn(exe, args, { stdio: [stdin, "pipe", "pipe"] });
+  const close = () => new Promise((r) => {
+    if (child.exitCode !== null || child.signalCode !== null) return r();
+    child.on("exit", r);
+    stop(child);
+  });
   return new Promise((resolve, reject) => {
     let out = "";
     let err = "";
+    let from = 0; // where the next line end is looked for
+    let done = false;
     child.stderr.on("data", (d) => { err += d; });
     child.stdout.on("data", (d) => {
+      if (done) return;
       out += d;
-      let doc;
-      try { doc = JSON.parse(out); } catch (e) { return; /* more to come */ }
-      resolve({ doc, close: () => new Promise((r) => { child.on("exit", r); stop(child); }) });
+      for (let nl = out.indexOf("\n", from); nl >= 0; nl = out.indexOf("\n", from)) {
+        from = nl + 1;
+        let doc;
+        try { doc = JSON.parse(out.slice(0, nl)); } catch (e) { continue; /* more to come */ }
+        done = true;
+        resolve({ child, doc, close });
+        return;
+      }
     });
-    child.on("exit", (code) => reject(new Error(`hostsim ${args[0]} exited ${code}: ${err}`)));
+    child.on("exit", (code) => reject(new Error(`${name} ${args[0]} exited ${code}: ${err}`)));
   });
 }
 
 /** startFixtures runs `hostsim serve --json` and resolves with its description. */
 export async function startFixtures(dir) {
-  const { doc, close } = await startHostsim(["serve", "--json", "--ca", path.join(dir, "ca.pem")], (c) => c.stdin.end());
+  // hostsim serve stops when its stdin closes.
+  const { doc, close } = await startProcess("hostsim", ["serve", "--json", "--ca", path.join(dir, "ca.pem")], { stdin: "pipe", stop: (c) => c.stdin.end() });
   return { ...doc, byName: Object.fromEntries(doc.faults.map((f) => [f.name, f])), close };
 }
 
@@ -63,7 +82,7 @@ export async function startAgent(fx, dir) {
   for (const f of fx.faults) {
     args.push("--resolve", `${f.host}:${f.addr.split(":").pop()}:127.0.0.1`);
   }
-  const { doc, close } = await startHostsim(args, (c) => c.kill("SIGTERM"));
+  const { doc, close } = await startProcess("hostsim", args, { stdin: "pipe" });
   return { url: doc.url, token: doc.token, close };
 }
 

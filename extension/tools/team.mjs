@@ -2,10 +2,8 @@
 // a SQLite file in a temporary directory, on a loopback port, with one
 // project, its configuration and a member token.
 
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import path from "node:path";
-import { root } from "./harness.mjs";
+import { startProcess } from "./harness.mjs";
 
 /** api calls the service with a token; resolves with {status, headers, body}. */
 export async function api(base, token, method, p, body, headers = {}) {
@@ -20,22 +18,9 @@ export async function api(base, token, method, p, body, headers = {}) {
   return { status: res.status, headers: res.headers, body: json, text };
 }
 
+/** serve runs dist/mpnet-team serve on db (startProcess) and resolves with {child, doc, close}. */
 function serve(db, listen, appid) {
-  const exe = path.join(root, "dist/mpnet-team");
-  if (!existsSync(exe)) throw new Error("dist/mpnet-team is missing: run go run ./build first");
-  const child = spawn(exe, ["serve", "--db", db, "--listen", listen, "--project", appid, "--json", "--quiet"], { stdio: ["ignore", "pipe", "pipe"] });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    child.stderr.on("data", (d) => { err += d; });
-    child.stdout.on("data", (d) => {
-      out += d;
-      const nl = out.indexOf("\n");
-      if (nl < 0) return;
-      resolve({ child, doc: JSON.parse(out.slice(0, nl)) });
-    });
-    child.on("exit", (code) => reject(new Error(`mpnet-team exited ${code}: ${err}`)));
-  });
+  return startProcess("mpnet-team", ["serve", "--db", db, "--listen", listen, "--project", appid, "--json", "--quiet"]);
 }
 
 /**
@@ -46,7 +31,7 @@ function serve(db, listen, appid) {
  */
 export async function startTeam(dir, appid, config) {
   const db = path.join(dir, "team.db");
-  let { child, doc } = await serve(db, "127.0.0.1:0", appid);
+  let { doc, close } = await serve(db, "127.0.0.1:0", appid);
   const url = doc.url;
   const admin = doc.projectAdminTokens[appid];
   const put = await api(url, admin, "PUT", `/v1/projects/${appid}/config?message=${encodeURIComponent("first version")}`, JSON.stringify(config, null, 2) + "\n");
@@ -56,14 +41,14 @@ export async function startTeam(dir, appid, config) {
   const team = {
     url, appid, admin, member: tok.body.token, dashboard: `${url}/dashboard/`,
     async stop() {
-      if (!child) return;
-      const c = child;
-      child = null;
-      await new Promise((r) => { c.on("exit", r); c.kill("SIGTERM"); });
+      if (!close) return;
+      const c = close;
+      close = null;
+      await c();
     },
     async start() {
-      if (child) return;
-      ({ child } = await serve(db, new URL(url).host, appid));
+      if (close) return;
+      ({ close } = await serve(db, new URL(url).host, appid));
     },
     summary: async () => (await api(url, admin, "GET", `/v1/projects/${appid}/summary`)).body,
   };

@@ -35,6 +35,21 @@ export function when(v, f, onError) {
   return f(v);
 }
 
+/**
+ * replay brings a fresh instance to the state a journal describes (the
+ * configuration, R12 knowledge, the events since the engine was last idle;
+ * the engine is deterministic, wasm/ABI.md "Traps"): put(name, text) gets
+ * each of the journal's messages in order ([export name, message text]),
+ * and the journal is marked restored (calls lost with a log past its bound
+ * start afresh). The one replay of both placements: a new module host
+ * (RemoteEngine.lost) and the page's own instance (RemoteEngine.handOver).
+ */
+function replay(journal, put) {
+  const msgs = journal.messages();
+  journal.restored();
+  for (let i = 0; i < msgs.length; i++) put(msgs[i][0], msgs[i][1]);
+}
+
 const WATCH_MS = 1000;
 const ANSWER_MS = 5000;
 
@@ -68,6 +83,22 @@ export class RemoteEngine {
   /** quiet says no message is in flight: the journal holds the engine's whole state. */
   quiet() {
     return !this._pending.size && !this._out.length && !this._reconnecting && !this._restoring && !this._closed;
+  }
+
+  /**
+   * handOver moves this engine's state into another instance, when the
+   * journal holds all of it: no message in flight, and the events since
+   * the engine was last idle within the journal's bound (otherwise it
+   * answers false and does nothing; onQuiet says when to try again).
+   * put(name, text) gets the journal's messages in order (replay); once
+   * they all went in, this engine stops using its host and answers true.
+   * A put that throws leaves the engine as it was.
+   */
+  handOver(put) {
+    if (!this.quiet() || !this.journal.replay) return false;
+    replay(this.journal, put);
+    this.close();
+    return true;
   }
 
   /** close stops using the host (the page's own module took over). */
@@ -149,11 +180,13 @@ export class RemoteEngine {
       this.restarts++;
       if (this.onTrap) this.onTrap(new SafeError(`the extension-hosted module was lost (${why}); a new one took over`));
     }
-    const replay = this.journal.messages();
-    this.journal.restored();
+    // The state the new host is brought to: the journal as it is now (the
+    // messages in flight follow it).
+    const state = list();
+    const op = (name) => (StringPrototypeStartsWith(name, "mpnet_") ? StringPrototypeSlice(name, 6) : name);
+    replay(this.journal, (name, data) => { ArrayPrototypePush(state, list(op(name), data)); });
     const pending = list();
     this._pending.forEach((p, seq) => { ArrayPrototypePush(pending, list(seq, p)); });
-    const op = (name) => (StringPrototypeStartsWith(name, "mpnet_") ? StringPrototypeSlice(name, 6) : name);
     const done = () => {
       this._reconnecting = false;
       this._restoring = null;
@@ -161,11 +194,11 @@ export class RemoteEngine {
     };
     this._restoring = when(this._reconnect(), () => {
       try {
-        for (let i = 0; i < replay.length; i++) {
-          const name = replay[i][0], data = replay[i][1];
+        for (let i = 0; i < state.length; i++) {
+          const name = state[i][0], data = state[i][1];
           const seq = ++this._seq;
-          this._pending.set(seq, { __proto__: null, resolve() {}, reject() {}, op: op(name), data, at: this._timers.now() });
-          this._post({ __proto__: null, seq, op: op(name), data });
+          this._pending.set(seq, { __proto__: null, resolve() {}, reject() {}, op: name, data, at: this._timers.now() });
+          this._post({ __proto__: null, seq, op: name, data });
         }
         for (let i = 0; i < pending.length; i++) {
           const seq = pending[i][0], p = pending[i][1];

@@ -25,7 +25,7 @@ import {
   nullProto, list, parse, unproto, stringify, safe, SafeMap, SafeSet, SafePromise, SafePromiseReject, PromisePrototypeThen,
   ArrayPrototypePush, ArrayIsArray, ObjectAssign, JSONParse, MathRound, MathMax, MathFloor, MathRandom, DateNow, SafeString,
   SafeNumber, SafeError, NumberPrototypeToString, StringPrototypeSlice, StringPrototypeIndexOf, StringPrototypeLastIndexOf,
-  RegExpTest, FunctionPrototypeToString, WebAssemblyCompile, WebAssemblyMemoryGetBuffer, ArrayBufferPrototypeGetByteLength,
+  FunctionPrototypeToString, WebAssemblyCompile, WebAssemblyMemoryGetBuffer, ArrayBufferPrototypeGetByteLength,
   uncurryThis, ObjectGetOwnPropertyDescriptor, SafeWebAssemblyModule, SafeUint8Array, SafeArrayBuffer,
 } from "./intrinsics.js";
 
@@ -62,8 +62,6 @@ const dispatch = uncurryThis(EventTarget.prototype.dispatchEvent);
 // at event time): a test plays the browser's part by defining it (headless
 // Chromium never hides a page), and a page can only hide or show itself.
 const visibilityState = (d) => d.visibilityState;
-const URLPrototypeGetHostname = uncurryThis(ObjectGetOwnPropertyDescriptor(URL.prototype, "hostname").get);
-const SafeURL = URL;
 const defineProperty = Object.defineProperty;
 
 // Test builds (the browser tests bundle with MPNET_TEST_HOOKS true) add
@@ -356,22 +354,20 @@ class Runtime {
   }
 
   /**
-   * switchLocal moves the engine into the page: when the remote engine has
-   * no message in flight, its journal (configuration, R12 knowledge, the
-   * events since it was last idle) is replayed into the local instance,
-   * which then holds exactly the same state (the engine is deterministic;
-   * wasm/ABI.md, "Traps"), and the host's instance is let go.
+   * switchLocal moves the engine into the page: the remote engine hands its
+   * state over to the local instance (RemoteEngine.handOver: its journal
+   * replayed, when no message is in flight), which then holds exactly the
+   * same state, and the host's instance is let go. A remote engine that is
+   * not quiet yet calls this again when it is (onQuiet).
    */
   switchLocal() {
     const l = this.local;
     const r = this.remote;
-    // (A journal past its bound has no replay: wait until the engine is idle.)
-    if (!l || l.state !== "ready" || this.engine !== r || !r.quiet() || !r.journal.replay || this.state !== "ready") return;
+    if (!l || l.state !== "ready" || this.engine !== r || this.state !== "ready") return;
     if (TEST_HOOKS && this.holdSwitch) return;
     const inst = l.inst;
     try {
-      const msgs = r.journal.messages();
-      for (let i = 0; i < msgs.length; i++) inst.raw(msgs[i][0], msgs[i][1]);
+      if (!r.handOver((name, text) => inst.raw(name, text))) return;
     } catch (e) {
       l.state = "refused";
       this.compileError = "the in-page module could not take the engine's state over: " + SafeString(e && e.message || e);
@@ -381,7 +377,6 @@ class Runtime {
     l.state = "done";
     l.inst = null;
     this.engine = inst;
-    r.close();
     this.post({ __proto__: null, type: "engineClose" });
     this.mark("switched");
     this.sendStatus();
@@ -399,24 +394,13 @@ class Runtime {
     });
   }
 
-  /** refererMessage asks the background for the tab's Referer rule (R8), scoped to the configuration's API hosts. */
+  /**
+   * refererMessage asks the background for the tab's Referer rule (R8): the
+   * value and the mode; the background scopes it to the API hosts of the
+   * configuration it holds for this origin.
+   */
   refererMessage() {
-    const hosts = new SafeSet();
-    const d = (this.config && this.config.domains) || { __proto__: null };
-    const lists = list("request", "uploadFile", "downloadFile", "socket");
-    for (let i = 0; i < lists.length; i++) {
-      const entries = d[lists[i]] || list();
-      for (let j = 0; j < entries.length; j++) {
-        try {
-          let h = URLPrototypeGetHostname(new SafeURL(entries[j]));
-          if (h.length && h[h.length - 1] === ".") h = StringPrototypeSlice(h, 0, -1);
-          if (RegExpTest(/^[a-z0-9.-]+$/, h)) hosts.add(h);
-        } catch (e) { /* an invalid entry (C1-C4) allows nothing */ }
-      }
-    }
-    const out = list();
-    hosts.forEach((h) => { if (out.length < 500) ArrayPrototypePush(out, h); });
-    return { __proto__: null, type: "referer", referer: this.referer || "", mode: this.mode, hosts: out };
+    return { __proto__: null, type: "referer", referer: this.referer || "", mode: this.mode };
   }
 
   async configure(files) {
