@@ -345,15 +345,17 @@ async function ensureEngineHost() {
 // (files), from the module host, which keeps an instance configured with it
 // for the next page that asks (engine-worker.js); null when the host cannot
 // answer. Answers are kept by the configure message's text (the module is
-// deterministic), 16 at most.
+// deterministic), 16 at most. hostAnswer answers the same as the module's
+// answer text ({res, text}), which hello hands the page runtime.
 const HOST_WAIT_MS = 10000;
+const ANSWER_MAX = 4 << 20; // a configure answer hello carries (characters)
 const hostAnswers = new Map();
-function hostConfigure(files) {
+function hostAnswer(files) {
   const text = JSON.stringify({ files });
   let p = hostAnswers.get(text);
   if (!p) {
     const asked = ensureEngineHost().then(() => chrome.runtime.sendMessage({ type: "hostPrepare", text }))
-      .then((v) => (v && v.ok ? JSON.parse(v.answer) : null));
+      .then((v) => (v && v.ok && typeof v.answer === "string" ? { res: JSON.parse(v.answer), text: v.answer } : null));
     const timeout = new Promise((resolve) => setTimeout(() => resolve(null), HOST_WAIT_MS));
     p = Promise.race([asked, timeout]).catch(() => null);
     hostAnswers.set(text, p);
@@ -361,6 +363,9 @@ function hostConfigure(files) {
     while (hostAnswers.size > 16) hostAnswers.delete(hostAnswers.keys().next().value);
   }
   return p;
+}
+function hostConfigure(files) {
+  return hostAnswer(files).then((a) => (a ? a.res : null));
 }
 
 // prepareHost opens the module host and has it configure the known
@@ -454,7 +459,12 @@ async function fromPage(msg, id) {
       const [state, files, rule, agent, host] = await Promise.all([tabState(tabId), filesFor(id.origin), installedRule(tabId), agentURL(),
         ensureEngineHost().then(() => true, () => false)]);
       const referer = id.frameId === 0 && host && files.length ? await refererAtHello(tabId, id.origin, state, files, rule) : ruleReferer(rule);
-      return { files, tab: { ...state, mode: state.mode || "" }, referer, r12: !!agent, host };
+      // The module host's answer to this configuration (the instance the
+      // runtime is handed was configured with it): the runtime is ready
+      // with it at once instead of a round trip later.
+      const known = host && files.length ? await hostAnswer(files) : null;
+      const answer = known && known.text.length <= ANSWER_MAX ? known.text : "";
+      return { files, tab: { ...state, mode: state.mode || "" }, referer, r12: !!agent, host, answer };
     }
     case "referer": {
       // Only the top frame's runtime speaks for the tab's rule, for its own

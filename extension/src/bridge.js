@@ -152,7 +152,7 @@ import { toBase64, fromBase64 } from "./base64.js";
     // the background made sure of before it answered: the port is opened
     // now, before the runtime's first message for it.
     if (h.host && !engine.port) engine.open();
-    port.postMessage({ type: "hello", files: h.files || [], tab: h.tab || {}, referer: h.referer || "", r12: !!h.r12, asked });
+    port.postMessage({ type: "hello", files: h.files || [], tab: h.tab || {}, referer: h.referer || "", r12: !!h.r12, asked, answer: typeof h.answer === "string" ? h.answer : "" });
   };
   try {
     chrome.runtime.sendMessage({ type: "hello", url: location.href }).then((h) => hello(h || {}), () => hello({}));

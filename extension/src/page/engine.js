@@ -228,6 +228,29 @@ export class RemoteEngine {
   }
 
   configure(req) { return safe(this._json("configure", req)); }
+
+  /**
+   * configured takes the host's answer to req that the runtime already
+   * has (hello's `answer`: the host instance this engine is handed was
+   * configured with the very same message, engine-worker.js) and answers
+   * it parsed, at once; the configure message still goes to the host,
+   * first in this engine's order, and its answer is not waited for. Answers
+   * null when the text is no ConfigureResult (the caller then configures
+   * the usual way).
+   */
+  configured(req, answerText) {
+    if (this._restoring) return null;
+    const text = stringify(req);
+    let v;
+    try { v = parse(answerText); } catch (e) { return null; }
+    if (!v || typeof v !== "object" || typeof v.ok !== "boolean") return null;
+    const seq = ++this._seq;
+    this._pending.set(seq, { __proto__: null, resolve() {}, reject() {}, op: "configure", data: text, at: this._timers.now() });
+    this._post({ __proto__: null, seq, op: "configure", data: text });
+    if (!this._watch) this._watch = this._timers.setTimeout(() => this._check(), WATCH_MS);
+    this.journal.remember("mpnet_configure", text, req, v);
+    return v;
+  }
   check(req) { return safe(this._json("check", req)); }
   step(ev) { return safe(this._json("step", ev)); }
 

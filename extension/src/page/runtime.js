@@ -241,7 +241,7 @@ class Runtime {
       this.applyTab(h.tab || { __proto__: null });
       this.r12 = !!h.r12;
       this.engine = this.remote = this.loadRemote();
-      await safe(this.configure(h.files || list()));
+      await safe(this.configure(h.files || list(), h.answer));
       this.mark("configured");
       // The Referer rule (R8) must be in place before the first call goes
       // out; the background said which one the tab has (it sets the rule
@@ -403,11 +403,16 @@ class Runtime {
     return { __proto__: null, type: "referer", referer: this.referer || "", mode: this.mode };
   }
 
-  async configure(files) {
+  async configure(files, answer) {
     if (!files.length) {
       throw new SafeError("no configuration for this origin: import the project's files in mpnet's options");
     }
-    const res = await this.engine.configure({ __proto__: null, files });
+    const req = { __proto__: null, files };
+    // The background's hello carries the host's answer to this very
+    // configuration (the host instance was configured with it): no need to
+    // wait for the same answer again.
+    const known = typeof answer === "string" && answer && this.engine === this.remote ? this.remote.configured(req, answer) : null;
+    const res = known || await this.engine.configure(req);
     if (!res.ok) {
       const first = res.errors[0];
       throw new SafeError(`configuration error: ${first.file || ""}${first.line ? ":" + first.line : ""} ${first.message}`);
