@@ -330,7 +330,7 @@ function tabulate(res, d, plan) {
       if (v.length) res.add({ id: `ready.${key}.t.${k}`, section: S2, name: `… ${label}, runtime's timeline: ${what}`, unit: "ms", samples: v });
     }
     res.add({ id: `ready.${key}.referer`, section: S2, name: `… ${label}: Referer rule round trip to the background, skipped when the tab's rule is already right (configured → ready)`, unit: "ms", samples: marks.map((m) => m.ready - m.configured),
-      note: key === "cold" ? "'configured' is polled with setTimeout(0) (≈4 ms resolution), so the split between the last two lines is ±4 ms." : "" });
+      note: "" });
   };
   if (d.cold && d.cold.ext.length) {
     const c = d.cold.ext;
