@@ -30,6 +30,10 @@ test("the runtime is ready with the baked configuration", async () => {
   assert.equal(st.mode, "enforce");
   assert.equal(st.appid, "wx0123456789abcdef");
   assert.equal(st.referer, REFERER);
+  // hello carries the module host's answer to this configuration, so the
+  // runtime is configured with it when hello arrives ("answered"), not a
+  // round trip to the host later.
+  assert.ok(st.timings.answered > 0 && st.timings.answered <= st.timings.configured, `the runtime was not configured from hello's answer: ${JSON.stringify(st.timings)}`);
 });
 
 test("R2: an unlisted host is blocked with the client's errMsg (fetch, XHR, WebSocket)", async () => {

@@ -412,6 +412,7 @@ class Runtime {
     // configuration (the host instance was configured with it): no need to
     // wait for the same answer again.
     const known = typeof answer === "string" && answer && this.engine === this.remote ? this.remote.configured(req, answer) : null;
+    if (known) this.mark("answered"); // the timeline says ready came with hello's answer
     const res = known || await this.engine.configure(req);
     if (!res.ok) {
       const first = res.errors[0];
