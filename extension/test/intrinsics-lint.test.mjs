@@ -4,7 +4,9 @@
 // accessors on Object.prototype, so the runtime may not meet them with its
 // own objects. This test parses every source the MAIN-world content script
 // is bundled from (extension/src/page/*.js, wasm/loader.js, wasm/wasi.js)
-// and fails on each construct that would, naming file and line.
+// and the worker client (extension/src/worker/client.js, which shares each
+// worker's global scope with the worker's own scripts the same way), and
+// fails on each construct that would, naming file and line.
 //
 // An object or array literal, or a class, that is handed to the page on
 // purpose (window.mpnet, a property descriptor or event init made at
@@ -26,6 +28,9 @@ const SOURCES = [
   ...readdirSync(path.join(root, "extension/src/page")).filter((f) => f.endsWith(".js") && f !== "intrinsics.js").map((f) => `extension/src/page/${f}`),
   "wasm/loader.js",
   "wasm/wasi.js",
+  // The worker client shares its worker's global scope with the worker's
+  // own scripts as the page runtime shares the page's.
+  "extension/src/worker/client.js",
 ];
 
 // Methods that live on Array.prototype or String.prototype (replaceable):
@@ -34,7 +39,10 @@ const SOURCES = [
 const PROTO_METHODS = new Set(["push", "pop", "shift", "unshift", "splice", "slice", "map", "filter", "reduce", "concat", "join",
   "indexOf", "lastIndexOf", "includes", "find", "findIndex", "some", "every", "sort", "reverse", "flat", "flatMap", "fill",
   "then", "catch", "finally", "startsWith", "endsWith", "replace", "replaceAll", "split", "match", "test", "exec", "toLowerCase",
-  "toUpperCase", "trim", "padStart", "subarray", "keys", "values", "entries", "bind", "call", "apply", "encode", "decode", "encodeInto"]);
+  "toUpperCase", "trim", "padStart", "subarray", "keys", "values", "entries", "bind", "call", "apply", "encode", "decode", "encodeInto",
+  // (a channel's or port's postMessage hands the patcher the channel, and
+  // with a BroadcastChannel its name: the workers' secret)
+  "postMessage"]);
 const COLLECTIONS = new Set(["Map", "Set", "WeakMap", "WeakSet", "Promise"]);
 // Globals whose members are read at call time: a page may replace them.
 const GLOBALS = new Set(["JSON", "Math", "Object", "Reflect", "Array", "Number", "String", "Promise", "Date", "BigInt", "WebAssembly", "Function", "ArrayBuffer"]);
@@ -99,7 +107,8 @@ export function lint(text, file = "snippet.js") {
         break;
     }
     const fn = /Function/.test(node.type);
-    // install*() and start() run at document start, before any page script.
+    // install*() and start() run at document start, before any page script
+    // (the worker client's, before the worker's own scripts).
     const installTime = fn && depth === 0 && node.id && /^(install\w*|start)$/.test(node.id.name);
     const next = fn && !installTime ? depth + 1 : depth;
     for (const key of Object.keys(node)) {
@@ -124,13 +133,14 @@ test("the lint fails on each construct it forbids", () => {
       g(...xs);
       xs.push(1);
       p.then(g);
+      port.postMessage(q);
       return JSON.parse(q);
     }
     class C {}
     for (const k in o) g(k);
   `;
   const rules = lint(snippet).map((v) => v.rule.split(/[ :]/)[0] + "@" + v.line);
-  for (const want of ["an@2", "an@3", "new@4", "for..of@6", "array@7", "spread@8", ".push()@9", ".then()@10", "JSON.parse@11", "class@13", "for..in@14"]) {
+  for (const want of ["an@2", "an@3", "new@4", "for..of@6", "array@7", "spread@8", ".push()@9", ".then()@10", ".postMessage()@11", "JSON.parse@12", "class@14", "for..in@15"]) {
     assert.ok(rules.includes(want), `the lint missed ${want}: ${rules.join(", ")}`);
   }
   // What the rules allow: null prototypes, the Safe* collections, captured
@@ -153,7 +163,7 @@ test("the lint fails on each construct it forbids", () => {
   assert.deepEqual(lint(clean), []);
 });
 
-test("the page runtime's sources use no built-in a page can patch", () => {
+test("the page runtime's and the worker client's sources use no built-in a page can patch", () => {
   const found = [];
   for (const f of SOURCES) found.push(...lint(readFileSync(path.join(root, f), "utf8"), f));
   assert.deepEqual(found.map((v) => `${v.file}:${v.line}: ${v.rule}: ${v.text}`), []);
