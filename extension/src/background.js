@@ -660,9 +660,16 @@ chrome.webNavigation && chrome.webNavigation.onCommitted.addListener((d) => {
   // A commit event can arrive after the next document already spoke (a new
   // tab's initial about:blank, a worker that was starting): only the tab's
   // current document counts.
-  Promise.all([store.ready, chrome.webNavigation.getFrame({ tabId: d.tabId, frameId: 0 }).catch(() => null)]).then(([, now]) => {
-    if (now && now.documentId && d.documentId && now.documentId !== d.documentId) return;
-    newDocument(d.tabId, d.documentId, origin);
+  // A tab mpnet never heard from has nothing to reset: a covered page's
+  // hello starts its list itself, and every other navigation in the
+  // browser costs the worker no storage write and no browser round trip
+  // (the tab's load shares the machine with them).
+  store.ready.then(() => {
+    if (!store.tabs.has(d.tabId)) return;
+    chrome.webNavigation.getFrame({ tabId: d.tabId, frameId: 0 }).catch(() => null).then((now) => {
+      if (now && now.documentId && d.documentId && now.documentId !== d.documentId) return;
+      newDocument(d.tabId, d.documentId, origin);
+    });
   });
 });
 
