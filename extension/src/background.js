@@ -162,10 +162,9 @@ function sameRule(a, b) {
 // the module host answers the origin's configuration (prepared before the
 // page asked), so the rule is in place before the runtime is configured
 // and the runtime skips its own round trip (on a first load too, not only
-// on a reload, which keeps the rule). Answers the Referer the tab's rule
-// sets.
-async function refererAtHello(tabId, origin, state, files, rule) {
-  const res = await hostConfigure(files);
+// on a reload, which keeps the rule). res: that answer (null when the host
+// could not give one). Answers the Referer the tab's rule sets.
+async function refererAtHello(tabId, origin, state, res, rule) {
   if (!res || !res.ok || !res.config) return ruleReferer(rule);
   const mode = state.mode || res.config.mode;
   const want = refererRule(tabId, state.enabled && mode === "enforce" ? res.referer : "", apiHosts(res.config), origin);
@@ -458,11 +457,11 @@ async function fromPage(msg, id) {
       }
       const [state, files, rule, agent, host] = await Promise.all([tabState(tabId), filesFor(id.origin), installedRule(tabId), agentURL(),
         ensureEngineHost().then(() => true, () => false)]);
-      const referer = id.frameId === 0 && host && files.length ? await refererAtHello(tabId, id.origin, state, files, rule) : ruleReferer(rule);
-      // The module host's answer to this configuration (the instance the
-      // runtime is handed was configured with it): the runtime is ready
-      // with it at once instead of a round trip later.
+      // The module host's answer to this configuration: the Referer rule
+      // comes from it, and the runtime (handed an instance configured with
+      // it) is ready with it at once instead of a round trip later.
       const known = host && files.length ? await hostAnswer(files) : null;
+      const referer = id.frameId === 0 && known ? await refererAtHello(tabId, id.origin, state, known.res, rule) : ruleReferer(rule);
       const answer = known && known.text.length <= ANSWER_MAX ? known.text : "";
       return { files, tab: { ...state, mode: state.mode || "" }, referer, r12: !!agent, host, answer };
     }
