@@ -244,10 +244,7 @@ export class RemoteEngine {
     let v;
     try { v = parse(answerText); } catch (e) { return null; }
     if (!v || typeof v !== "object" || typeof v.ok !== "boolean") return null;
-    const seq = ++this._seq;
-    this._pending.set(seq, { __proto__: null, resolve() {}, reject() {}, op: "configure", data: text, at: this._timers.now() });
-    this._post({ __proto__: null, seq, op: "configure", data: text });
-    if (!this._watch) this._watch = this._timers.setTimeout(() => this._check(), WATCH_MS);
+    PromisePrototypeThen(this._request("configure", text), null, () => {}); // its answer is v again
     this.journal.remember("mpnet_configure", text, req, v);
     return v;
   }
