@@ -59,26 +59,28 @@ export function installXHR(rt, native, CallError) {
 
   function MpnetXHR() {
     if (!new.target) throw new TypeError("Failed to construct 'XMLHttpRequest': Please use the 'new' operator");
-    states.set(this, { __proto__: null });
-    S(this).et = new SafeEventTarget();
-    S(this).xhr = null;
-    S(this).method = "GET";
-    S(this).url = "";
-    S(this).async = true;
-    S(this).headers = list();
-    S(this).state = 0; // our readyState while the native one is not in charge
-    S(this).status = 0;
-    S(this).responseType = "";
-    S(this).timeout = 0;
-    S(this).withCredentials = false;
-    S(this).mime = null;
-    S(this).call = null;
-    S(this).failed = null;
-    S(this).response = undefined;
-    S(this).bodyText = null;
-    S(this).aborted = false;
-    S(this).api = ""; // mpnetApi: the API the app's own wrapper names
-    S(this).raw = false; // not a network call (blob:, data:) or dev-server tooling: the native XHR as is
+    states.set(this, {
+      __proto__: null,
+      et: new SafeEventTarget(),
+      xhr: null,
+      method: "GET",
+      url: "",
+      async: true,
+      headers: list(),
+      state: 0, // our readyState while the native one is not in charge
+      status: 0,
+      responseType: "",
+      timeout: 0,
+      withCredentials: false,
+      mime: null,
+      call: null,
+      failed: null,
+      response: undefined,
+      bodyText: null,
+      aborted: false,
+      api: "", // mpnetApi: the API the app's own wrapper names
+      raw: false, // not a network call (blob:, data:) or dev-server tooling: the native XHR as is
+    });
     // Own data properties: the native prototype's accessors would throw
     // "Illegal invocation" on this object.
     ObjectDefineProperty(this, "upload", { __proto__: null, value: new UploadTarget(), enumerable: true });
@@ -109,21 +111,22 @@ export function installXHR(rt, native, CallError) {
 
   P.open = function (method, url, async = true, user, password) {
     const abs = URLHref(new SafeURL(SafeString(url), native.baseURI())); // throws SyntaxError like the native one
-    S(this).method = StringPrototypeToUpperCase(SafeString(method));
-    S(this).url = abs;
-    S(this).async = async !== false;
-    S(this).user = user;
-    S(this).password = password;
-    S(this).headers = list();
-    S(this).failed = null;
-    S(this).aborted = false;
-    S(this).response = undefined;
-    S(this).bodyText = null;
-    S(this).decoding = null;
-    S(this).xhr = null;
-    S(this).call = null;
-    S(this).raw = false;
-    S(this).state = 1;
+    const s = S(this);
+    s.method = StringPrototypeToUpperCase(SafeString(method));
+    s.url = abs;
+    s.async = async !== false;
+    s.user = user;
+    s.password = password;
+    s.headers = list();
+    s.failed = null;
+    s.aborted = false;
+    s.response = undefined;
+    s.bodyText = null;
+    s.decoding = null;
+    s.xhr = null;
+    s.call = null;
+    s.raw = false;
+    s.state = 1;
     fire(this, "readystatechange", { __proto__: null }, SafeEvent);
   };
 
