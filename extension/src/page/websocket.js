@@ -41,15 +41,9 @@ export function installWebSocket(rt, native, CallError) {
       throw new SafeDOMException(`Failed to construct 'WebSocket': The URL's scheme must be either 'http', 'https', 'ws', or 'wss'. '${u.protocol}' is not allowed.`, "SyntaxError");
     }
     if (u.hash) throw new SafeDOMException(`Failed to construct 'WebSocket': The URL contains a fragment identifier ('${u.hash}'). Fragment identifiers are not allowed in WebSocket URLs.`, "SyntaxError");
-    states.set(this, { __proto__: null });
-    S(this).et = new SafeEventTarget();
-    S(this).url = u.href;
-    S(this).protocols = protocols;
-    S(this).state = CONNECTING;
-    S(this).binaryType = "blob";
-    S(this).ws = null;
-    S(this).call = null;
-    S(this).closedEarly = null;
+    states.set(this, {
+      __proto__: null, et: new SafeEventTarget(), url: u.href, protocols, state: CONNECTING, binaryType: "blob", ws: null, call: null, closedEarly: null,
+    });
     // Own data properties: the native prototype's accessors would throw
     // "Illegal invocation" on this object.
     for (let i = 0; i < SOCKET_EVENTS.length; i++) ObjectDefineProperty(this, "on" + SOCKET_EVENTS[i], { __proto__: null, value: null, writable: true, enumerable: true });
