@@ -11,7 +11,12 @@
 //   the bundled Taro app) in one browser per tree, and in a browser without
 //   the extension: DOMContentLoaded and its ratio to the page without
 //   mpnet, when the runtime is ready, the wait of a call made at the first
-//   script and at DOMContentLoaded, the runtime's timeline.
+//   script and at DOMContentLoaded, the runtime's timeline. Each tree's
+//   browser also reloads the page on an origin mpnet does not cover
+//   (127.0.0.1): the extension is present, none of its scripts run in the
+//   page, so covered / uncovered is mpnet's own share of the load. The five
+//   kinds of trial take turns in balanced orders (balancedOrders); a
+//   multiple of 10 reloads completes the design.
 // - cold: the same on a fresh profile and browser per trial.
 // - storm (--storm N trials): 1,000 fetches in batches of 10 from the demo
 //   preview (covered) and the same page on an uncovered origin, in each
@@ -66,6 +71,26 @@ function parseArgs(argv) {
 }
 
 const TREES = ["old", "new"];
+
+// balancedOrders answers the orders in which one round of trials loads each
+// kind of page: a Williams design, where each kind follows each other kind
+// equally often over the rounds (for an odd count, the square and its
+// mirror). A fixed or merely alternated order let what one browser still
+// did after its trial (its module host preparing the next instance, its
+// records, its storage writes) fall on the trial that followed it: with
+// ["plain", "old", "new"] / ["new", "old", "plain"] an extension's trial
+// always followed an extension's trial, and the page without the extension
+// never followed the old tree (docs/RATIONALE.md, "Page load measured
+// again").
+function balancedOrders(kinds) {
+  const n = kinds.length;
+  const first = [0];
+  for (let i = 1, lo = 1, hi = n - 1; i < n; i++) first.push(i % 2 ? lo++ : hi--);
+  const rows = [];
+  for (let r = 0; r < n; r++) rows.push(first.map((x) => kinds[(x + r) % n]));
+  if (n % 2) for (let r = 0; r < n; r++) rows.push([...rows[r]].reverse());
+  return rows;
+}
 const TIMELINE = ["documentStart", "init", "hello", "compiled", "instantiated", "configured", "ready", "localAsked", "bytes", "warmed", "switched"];
 const f1 = (x) => (x === undefined || x === null || Number.isNaN(x) ? "     –" : x.toFixed(1).padStart(6));
 
@@ -89,6 +114,16 @@ function report(title, res) {
   const get = (k, f) => res[k].map(f).filter((x) => typeof x === "number");
   const plain = res.plain.map((m) => m.dcl);
   row(title, "DOMContentLoaded", get("old", (m) => m.dcl), get("new", (m) => m.dcl), plain);
+  if (res["uncovered-new"]) {
+    // The same page, in each tree's browser, on an origin mpnet does not
+    // cover: what the extension's mere presence costs the load; and the
+    // share of mpnet's own scripts (covered / uncovered, same browser).
+    const u = { old: res["uncovered-old"].map((m) => m.dcl), new: res["uncovered-new"].map((m) => m.dcl) };
+    row(title, "DCL, uncovered origin", u.old, u.new, plain);
+    const own = (k) => median(get(k, (m) => m.dcl)) / median(u[k]);
+    console.log(`  ${"own share (cov/uncov)".padEnd(26)} old ${own("old").toFixed(2)}x new ${own("new").toFixed(2)}x`);
+    rows.push([title, "mpnet's scripts' own share: covered / uncovered origin, same browser", own("old").toFixed(2) + "x", own("new").toFixed(2) + "x", "", "", "", "", String(u.new.length)]);
+  }
   row(title, "load", get("old", (m) => m.load), get("new", (m) => m.load), res.plain.map((m) => m.load));
   row(title, "ready (against DCL without)", get("old", (m) => m.ready), get("new", (m) => m.ready), plain);
   row(title, "wait: call at first script", get("old", (m) => m.waits.first), get("new", (m) => m.waits.first), null);
@@ -98,7 +133,7 @@ function report(title, res) {
     const n = get("new", (m) => m.timings && m.timings[k]);
     if (o.length || n.length) row(title, `timeline: ${k}`, o, n, null);
   }
-  const errors = [...res.old, ...res.new, ...res.plain].flatMap((m) => m.errors);
+  const errors = Object.values(res).flat().flatMap((m) => m.errors);
   if (errors.length) console.log(`  calls that failed: ${[...new Set(errors)].join("; ")}`);
 }
 
@@ -169,7 +204,12 @@ async function main() {
     try {
       for (const k of TREES) stacks[k] = await openTree(harness[k], pageFiles(taro));
       plain = await openPlain(harness.new, pageFiles(taro));
-      const tabs = { old: {}, new: {}, plain: {} };
+      // "uncovered-old", "uncovered-new": the same page on an origin mpnet
+      // does not cover (127.0.0.1 instead of localhost) in each tree's
+      // browser: the extension is there, none of mpnet's scripts run in the
+      // page. Each browser holds two tabs, so that neither is favoured.
+      const tabs = { old: {}, new: {}, plain: {}, "uncovered-old": {}, "uncovered-new": {} };
+      const covered = (k) => k === "old" || k === "new";
       for (const p of o.pages) {
         for (const k of TREES) {
           tabs[k][p] = await stacks[k].context.newPage();
@@ -179,13 +219,20 @@ async function main() {
         tabs.plain[p] = await plain.newPage();
         await tabs.plain[p].goto(pageURL(plain.preview, p));
         await loadMarks(tabs.plain[p], { extension: false });
+        for (const k of TREES) {
+          const u = tabs["uncovered-" + k][p] = await stacks[k].context.newPage();
+          await u.goto(pageURL(stacks[k].preview, p).replace("//localhost:", "//127.0.0.1:"));
+          await loadMarks(u, { extension: false });
+          if (await u.evaluate(() => !!window.mpnet)) throw new Error("the uncovered page has mpnet's runtime");
+        }
       }
       for (const p of o.pages) {
-        const res = { old: [], new: [], plain: [] };
+        const res = { old: [], new: [], plain: [], "uncovered-old": [], "uncovered-new": [] };
+        const orders = balancedOrders(Object.keys(res));
         for (let t = 0; t < o.warm; t++) {
-          for (const k of t % 2 ? ["new", "old", "plain"] : ["plain", "old", "new"]) {
+          for (const k of orders[t % orders.length]) {
             await tabs[k][p].reload();
-            res[k].push(await loadMarks(tabs[k][p], { extension: k !== "plain" }));
+            res[k].push(await loadMarks(tabs[k][p], { extension: covered(k) }));
           }
         }
         report(`${p}, warm (reload)`, res);
