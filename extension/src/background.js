@@ -21,6 +21,15 @@ import { check, FROM_PAGE, FROM_EXTENSION, FROM_PANEL, str, int } from "./schema
 import { Store } from "./store.js";
 import { apiHosts } from "./hosts.js";
 
+// Local storage holds the hostsim agent's pairing token and the team
+// service's token; content scripts run in the preview's renderer, which the
+// page controls, and none of ours reads storage. Chromium's default lets
+// them read local storage (session storage is for trusted contexts only
+// already); this keeps the tokens to the extension's own pages and this
+// worker. The level is stored by the browser; set again at every start.
+chrome.storage.local.setAccessLevel({ accessLevel: "TRUSTED_CONTEXTS" })
+  .catch((e) => console.warn("[mpnet] could not keep local storage from content scripts: " + (e && e.message || e)));
+
 const DEFAULT_TAB = { enabled: true, mode: "", background: false };
 const SELF = new URL(chrome.runtime.getURL("/")).origin; // chrome-extension://<id>
 

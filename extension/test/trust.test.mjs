@@ -162,6 +162,7 @@ test("with the private port in hand, a page still cannot act on another tab, for
 test("a content script (the bridge's world) cannot name a tab, use extension-only messages, or watch another tab's panel", async () => {
   const page = await openPreview(stack, "?cs");
   const { tabId } = await extensionPage(stack, stack.preview.url + "?cs");
+  await ext.evaluate(() => chrome.storage.local.set({ mpnetTestSecret: "s3cret" }));
   try {
     const cdp = await stack.context.newCDPSession(page);
     const contexts = [];
@@ -176,6 +177,11 @@ test("a content script (the bridge's world) cannot name a tab, use extension-onl
       out.setTab = await chrome.runtime.sendMessage({ type: "setTab", tabId: ${victimTab}, enabled: false });
       out.getRecords = await chrome.runtime.sendMessage({ type: "getRecords", tabId: ${victimTab} });
       await chrome.runtime.sendMessage({ type: "records", tabId: ${victimTab}, records: [] });
+      // What the extension keeps (pairing tokens, the team's token) is not
+      // for the page's renderer: local storage is for trusted contexts only.
+      out.local = await (async () => {
+        try { const v = await chrome.storage.local.get(null); return "read " + Object.keys(v).join(","); } catch (e) { return "refused: " + e.message; }
+      })();
       out.panel = await new Promise((res) => {
         const p = chrome.runtime.connect({ name: "panel:${victimTab}" });
         p.onMessage.addListener((m) => res("got " + m.type));
@@ -187,6 +193,7 @@ test("a content script (the bridge's world) cannot name a tab, use extension-onl
     assert.match(out.setTab.error, /unknown message type "setTab"/);
     assert.match(out.getRecords.error, /unknown message type "getRecords"/);
     assert.equal(out.panel, "disconnected", "a content script gets no panel port");
+    assert.match(out.local, /^refused: /, "a content script cannot read the extension's local storage: " + out.local);
     const tab = await ext.evaluate((id) => chrome.runtime.sendMessage({ type: "getTab", tabId: id }), victimTab);
     assert.equal(tab.enabled, true, "the victim tab is still enabled");
     assert.equal((await records(victimTab)).length, before);
