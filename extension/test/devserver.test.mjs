@@ -73,7 +73,9 @@ async function hotReload(url, dir) {
       throw e;
     });
     const tabId = await tabOf(page);
-    await new Promise((r) => setTimeout(r, 300)); // the runtime sends records every 50 ms
+    // Records leave 50 ms after a lone change and at most every 250 ms while
+    // calls keep coming (runtime.js): wait past both and their delivery.
+    await new Promise((r) => setTimeout(r, 700));
     const records = await popup.evaluate((id) => chrome.runtime.sendMessage({ type: "getRecords", tabId: id }), tabId);
     const badge = await popup.evaluate((id) => chrome.action.getBadgeText({ tabId: id }), tabId);
     return { calls, records, badge };
