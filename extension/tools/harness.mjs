@@ -219,6 +219,7 @@ export async function startStack({ headless = true, lang = "en-US", config, agen
       if (ag) await ag.close();
       await fx.close();
       removeDir();
+      process.off("exit", removeDir); // a run that opens many stacks (the cold bench) keeps no listener per stack
     },
   };
 }
