@@ -38,7 +38,7 @@ import { pathToFileURL } from "node:url";
 import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { execFileSync } from "node:child_process";
-import { READY_PROBE, launchPlain } from "./lib/browser.mjs";
+import { READY_PROBE, launchPlain, uncoveredURL } from "./lib/browser.mjs";
 import { PAGES, taroAppJS, pageFiles, fillPages, pageURL, loadMarks } from "./lib/pageload.mjs";
 import { storm } from "./lib/storm.mjs";
 import { median } from "./lib/stats.mjs";
@@ -221,7 +221,7 @@ async function main() {
         await loadMarks(tabs.plain[p], { extension: false });
         for (const k of TREES) {
           const u = tabs["uncovered-" + k][p] = await stacks[k].context.newPage();
-          await u.goto(pageURL(stacks[k].preview, p).replace("//localhost:", "//127.0.0.1:"));
+          await u.goto(uncoveredURL(pageURL(stacks[k].preview, p)));
           await loadMarks(u, { extension: false });
           if (await u.evaluate(() => !!window.mpnet)) throw new Error("the uncovered page has mpnet's runtime");
         }
@@ -290,7 +290,7 @@ async function stormAB(harness, o, trials, latency) {
       stacks[k] = await harness[k].startStack();
       const covered = await harness[k].openPreview(stacks[k]);
       const uncovered = await stacks[k].context.newPage();
-      await uncovered.goto(stacks[k].preview.url.replace("//localhost:", "//127.0.0.1:"));
+      await uncovered.goto(uncoveredURL(stacks[k].preview.url));
       pages[k] = { covered, uncovered };
     }
     plainBrowser = await openPlain(harness.new, {});

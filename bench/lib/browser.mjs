@@ -45,6 +45,17 @@ export async function launchPlain(fx = null) {
   };
 }
 
+/**
+ * uncoveredURL is url on an origin mpnet does not cover: 127.0.0.1 for the
+ * stack's localhost, the same server. The extension is present there, none
+ * of its scripts run in the page.
+ */
+export function uncoveredURL(url) {
+  const out = url.replace("//localhost:", "//127.0.0.1:");
+  if (out === url) throw new Error(`${url} is not on localhost: no uncovered twin`);
+  return out;
+}
+
 /** openStack is startStack that also removes its temporary directory (profile, bundle) on close. */
 export async function openStack() {
   const stack = await startStack();

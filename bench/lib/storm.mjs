@@ -7,7 +7,7 @@
 
 import { demoConfig } from "../../extension/tools/harness.mjs";
 import { bundleIIFE, floorFetchScript } from "./pages.mjs";
-import { READY_PROBE, readyMarks, navTiming } from "./browser.mjs";
+import { READY_PROBE, readyMarks, navTiming, uncoveredURL } from "./browser.mjs";
 
 export const VARIANTS = ["none", "extension", "uncovered", "msw", "floor"];
 export const MODES = ["batch10", "all"];
@@ -29,7 +29,7 @@ export async function openStormPages(stack, plain) {
   // of localhost), in the browser with the extension: no content script
   // runs there, so its overhead is what merely having the extension costs.
   pages.uncovered = await stack.context.newPage();
-  await pages.uncovered.goto(stack.preview.url.replace("//localhost:", "//127.0.0.1:"));
+  await pages.uncovered.goto(uncoveredURL(stack.preview.url));
   await navTiming(pages.uncovered);
   if (await pages.uncovered.evaluate(() => !!window.mpnet || !window.FIXTURES)) throw new Error("the uncovered page has mpnet's runtime, or no fixtures");
 
