@@ -26,8 +26,10 @@ import { apiHosts } from "./hosts.js";
 // page controls, and none of ours reads storage. Chromium's default lets
 // them read local storage (session storage is for trusted contexts only
 // already); this keeps the tokens to the extension's own pages and this
-// worker. The level is stored by the browser; set again at every start.
-chrome.storage.local.setAccessLevel({ accessLevel: "TRUSTED_CONTEXTS" })
+// worker. The level is stored by the browser; set again at every start. A
+// browser that cannot set it (a throw or a refusal) gets a warning, not a
+// worker that fails to start.
+Promise.resolve().then(() => chrome.storage.local.setAccessLevel({ accessLevel: "TRUSTED_CONTEXTS" }))
   .catch((e) => console.warn("[mpnet] could not keep local storage from content scripts: " + (e && e.message || e)));
 
 const DEFAULT_TAB = { enabled: true, mode: "", background: false };

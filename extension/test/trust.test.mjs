@@ -199,6 +199,7 @@ test("a content script (the bridge's world) cannot name a tab, use extension-onl
     assert.equal((await records(victimTab)).length, before);
     await cdp.detach();
   } finally {
+    await ext.evaluate(() => chrome.storage.local.remove("mpnetTestSecret"));
     await page.close();
   }
   assert.ok(tabId >= 0);
