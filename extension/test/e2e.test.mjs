@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
-import { startStack, openPreview, settled, root, REFERER } from "../tools/harness.mjs";
+import { startStack, openPreview, settled, root, REFERER, waitForAsync } from "../tools/harness.mjs";
 
 let stack;
 let page;
@@ -237,7 +237,7 @@ test("report mode: violations proceed and are reported", async () => {
   await page.waitForFunction(() => window.mpnet.status().mode === "enforce");
   // Back in enforce mode the runtime asks for the Referer rule again; the
   // background scopes it to the configuration's API hosts.
-  await popup.waitForFunction(async (id) => (await chrome.declarativeNetRequest.getSessionRules()).some((r) => r.id === id), tabId, { timeout: 5000 });
+  await waitForAsync(popup, async (id) => (await chrome.declarativeNetRequest.getSessionRules()).some((r) => r.id === id), tabId);
   const r = await rule();
   assert.equal(r.action.requestHeaders[0].value, REFERER);
   assert.deepEqual([...r.condition.requestDomains].sort(), ["5xx.mpnet.test", "expired.mpnet.test", "missing-intermediate.mpnet.test", "slow.mpnet.test", "valid.mpnet.test", "wss.mpnet.test"]);
@@ -434,7 +434,7 @@ test("when checks cannot run, calls proceed but every record, the badge and the 
     }, new URL(stack.fx.byName.valid.url).port);
     assert.notEqual(rec.r, "network: request:fail url not in domain list", "no decision was made");
     assert.match(rec.rec.findings[0].message, /checks are OFF/);
-    await ext.waitForFunction(async (id) => (await chrome.action.getBadgeText({ tabId: id })) === "OFF", tabId, { timeout: 5000 });
+    await waitForAsync(ext, async (id) => (await chrome.action.getBadgeText({ tabId: id })) === "OFF", tabId);
   } finally {
     await ext.evaluate((o) => chrome.runtime.sendMessage({ type: "removeOrigin", origin: o }), origin);
     await ext.close();

@@ -13,7 +13,7 @@ import { createServer } from "node:https";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
-import { startStack, settled, root, APPID } from "../tools/harness.mjs";
+import { startStack, settled, root, APPID, waitForAsync } from "../tools/harness.mjs";
 
 let stack;
 let redir;
@@ -348,10 +348,10 @@ test("R14: fetch and XHR judge the URL a redirect ends at before the app sees th
     const popup = await stack.context.newPage();
     await popup.goto(`chrome-extension://${stack.extensionId}/ui/popup.html`);
     const tabId = await popup.evaluate(async (href) => (await chrome.tabs.query({})).find((t) => t.url === href).id, p.url());
-    const chain = await popup.waitForFunction(async ({ id, url }) => {
+    const chain = await waitForAsync(popup, async ({ id, url }) => {
       const r = (await chrome.runtime.sendMessage({ type: "getRecords", tabId: id })).find((x) => x.url === url);
       return r && r.hopsComplete && r.hops;
-    }, { id: tabId, url: twoHops }, { timeout: 5000 }).then((h) => h.jsonValue());
+    }, { id: tabId, url: twoHops });
     await popup.close();
     assert.deepEqual(chain.map((h) => new URL(h).host), [`redir.mpnet.test:${redir.port}`, `valid.mpnet.test:${port}`]);
   } finally {
@@ -403,7 +403,7 @@ test("a synchronous XHR made while the module is still loading fails with a reco
     const popup = await stack.context.newPage();
     await popup.goto(`chrome-extension://${stack.extensionId}/ui/popup.html`);
     const tabId = await popup.evaluate(async (href) => (await chrome.tabs.query({})).find((t) => t.url === href).id, p.url());
-    await popup.waitForFunction(async (id) => (await chrome.runtime.sendMessage({ type: "getRecords", tabId: id })).some((r) => r.rule === "sync"), tabId, { timeout: 5000 });
+    await waitForAsync(popup, async (id) => (await chrome.runtime.sendMessage({ type: "getRecords", tabId: id })).some((r) => r.rule === "sync"), tabId);
     recs.push(...(await popup.evaluate((id) => chrome.runtime.sendMessage({ type: "getRecords", tabId: id }), tabId)));
     await popup.close();
     const rec = recs.find((r) => r.rule === "sync");

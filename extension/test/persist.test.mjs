@@ -7,7 +7,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, openPreview, extensionPage } from "../tools/harness.mjs";
+import { startStack, openPreview, extensionPage, waitForAsync } from "../tools/harness.mjs";
 
 let stack;
 let page;
@@ -96,7 +96,7 @@ test("records, badge and panel survive the service worker being stopped", async 
 test("a navigation starts a new list; with Preserve log the list goes on, across navigations and restarts", async () => {
   await page.reload();
   await page.waitForFunction(() => window.mpnet && window.mpnet.status().state === "ready");
-  await ext.waitForFunction(async (id) => (await chrome.runtime.sendMessage({ type: "getRecords", tabId: id })).length === 0, tabId, { timeout: 5000 });
+  await waitForAsync(ext, async (id) => (await chrome.runtime.sendMessage({ type: "getRecords", tabId: id })).length === 0, tabId);
   await panel.waitForFunction(() => /^0\b/.test(document.getElementById("counts").textContent.trim()), null, { timeout: 5000 });
   assert.equal(await badge(), "");
 

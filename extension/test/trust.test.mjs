@@ -7,7 +7,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, openPreview, extensionPage } from "../tools/harness.mjs";
+import { startStack, openPreview, extensionPage, waitForAsync } from "../tools/harness.mjs";
 
 let stack;
 let victim; // an ordinary preview tab the attacks must not touch
@@ -20,7 +20,7 @@ before(async () => {
   ({ ext, tabId: victimTab } = await extensionPage(stack, stack.preview.url + "?victim"));
   // The victim's Referer rule and records are in place.
   await victim.evaluate((u) => fetch(u).then((r) => r.text()), stack.fx.byName.valid.url + "json");
-  await ext.waitForFunction(async (id) => (await chrome.runtime.sendMessage({ type: "getRecords", tabId: id })).length >= 1, victimTab);
+  await waitForAsync(ext, async (id) => (await chrome.runtime.sendMessage({ type: "getRecords", tabId: id })).length >= 1, victimTab, { timeout: 30000 });
 }, { timeout: 120000 });
 
 after(async () => { if (stack) await stack.close(); });
@@ -213,5 +213,5 @@ test("the Referer rule is scoped to the configuration's API hosts and goes when 
   assert.deepEqual(r.condition.initiatorDomains, ["localhost"]);
   // Another site in the same tab (127.0.0.1 is not a preview origin here).
   await victim.goto(stack.preview.url.replace("localhost", "127.0.0.1"));
-  await ext.waitForFunction(async (id) => !(await chrome.declarativeNetRequest.getSessionRules()).some((x) => x.id === id), victimTab, { timeout: 5000 });
+  await waitForAsync(ext, async (id) => !(await chrome.declarativeNetRequest.getSessionRules()).some((x) => x.id === id), victimTab);
 });

@@ -6,7 +6,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, openPreview, extensionPage, REFERER } from "../tools/harness.mjs";
+import { startStack, openPreview, extensionPage, REFERER, waitForAsync } from "../tools/harness.mjs";
 
 let stack;
 let page;
@@ -20,7 +20,7 @@ before(async () => {
   stats = valid.replace("valid.", "stats.");
   // The tab's Referer rule is in place (the page's own calls carry it)
   // before the workers' calls are compared with the page's.
-  await page.waitForFunction(async (u) => (await fetch(u).then((r) => r.json())).headers.Referer, valid + "echo", { timeout: 10000, polling: 200 });
+  await waitForAsync(page, async (u) => (await fetch(u).then((r) => r.json())).headers.Referer, valid + "echo", { timeout: 10000, every: 200 });
 }, { timeout: 120000 });
 
 after(async () => { if (stack) await stack.close(); });
@@ -49,7 +49,7 @@ for (const kind of ["classic", "module", "shared"]) {
     assert.equal(out.where.request, stack.preview.url + "test/data.json", "relative URLs resolve against the worker's script");
     if (kind === "classic") assert.equal(out.where.helper, "helper.js", "relative importScripts works");
     const { ext, tabId } = await extensionPage(stack, stack.preview.url + "test/workers.html");
-    await ext.waitForFunction(async ({ id, kind }) => (await chrome.runtime.sendMessage({ type: "getRecords", tabId: id })).some((r) => r.url.endsWith("collect?" + kind)), { id: tabId, kind });
+    await waitForAsync(ext, async ({ id, kind }) => (await chrome.runtime.sendMessage({ type: "getRecords", tabId: id })).some((r) => r.url.endsWith("collect?" + kind)), { id: tabId, kind }, { timeout: 30000 });
     const rec = (await ext.evaluate((id) => chrome.runtime.sendMessage({ type: "getRecords", tabId: id }), tabId)).find((r) => r.url.endsWith("collect?" + kind));
     await ext.close();
     assert.equal(rec.verdict, "fail");

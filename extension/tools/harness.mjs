@@ -253,3 +253,21 @@ export async function settled(page) {
     return s.state !== "loading" && !s.switching;
   }, null, { timeout: 20000 });
 }
+
+/**
+ * waitForAsync evaluates fn(arg) in page until it answers a truthy value,
+ * and answers that value; it throws after timeout ms. Playwright's
+ * waitForFunction does not await a predicate's promise: an async predicate
+ * returns a promise, which is truthy, so it resolves at the first poll
+ * without waiting (and its handle holds whatever the promise resolved to).
+ * Predicates that ask chrome.* APIs are async, so they wait here.
+ */
+export async function waitForAsync(page, fn, arg, { timeout = 5000, every = 50 } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await page.evaluate(fn, arg);
+    if (v) return v;
+    if (Date.now() >= end) throw new Error(`waitForAsync: ${String(fn).slice(0, 160)} stayed false for ${timeout} ms`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
